@@ -1,0 +1,33 @@
+# `make run` and `make test` work on a machine that has only python3: each creates or reuses
+# .venv and installs what it needs (a stamp file skips reinstalling when pyproject is unchanged).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck check clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/peeka demo
+
+test: $(STAMP)
+	$(BIN)/ruff check peeka tests
+	$(BIN)/ruff format --check peeka tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check peeka tests
+	$(BIN)/ruff format --check peeka tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info

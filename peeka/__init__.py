@@ -1,0 +1,1 @@
+"""Peeka: face authentication that never stores a face."""

@@ -1,0 +1,90 @@
+"""Alignment: dlib's 5-point landmarks, then the 150x150 chip dlib's ResNet expects (the same
+geometry as dlib.get_face_chip with padding 0.25), cut by one affine warp we can also jitter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from peeka.biometrics import _models
+from peeka.biometrics.imageio import RGBImage
+from peeka.biometrics.types import AlignedFace, Box
+
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
+
+
+@dataclass(frozen=True)
+class ChipTransform:
+    """A small change to the crop: rotation in degrees, zoom factor (>1 shows more context),
+    shift as a fraction of the chip size, and a horizontal mirror."""
+
+    rotate: float = 0.0
+    zoom: float = 1.0
+    shift_x: float = 0.0
+    shift_y: float = 0.0
+    mirror: bool = False
+
+
+IDENTITY = ChipTransform()
+
+
+def landmarks(image: RGBImage, box: Box) -> npt.NDArray[np.float64]:
+    """The five dlib landmarks, shape (5, 2), (x, y) pixels."""
+    rect = _models.dlib().rectangle(
+        round(box.left), round(box.top), round(box.right) - 1, round(box.bottom) - 1
+    )
+    shape = _models.raw_shape_predictor()(image, rect)
+    return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+
+
+def align(
+    image: RGBImage, box: Box, transforms: tuple[ChipTransform, ...] = (IDENTITY,)
+) -> list[AlignedFace]:
+    """One chip per transform, all cut around the same landmarks."""
+    points = landmarks(image, box)
+    base = _base_transform(points)
+    return [_warp(image, base, t, points) for t in transforms]
+
+
+def _base_transform(points: npt.NDArray[np.float64]) -> tuple[float, float, float, float]:
+    """Centre (x, y), side length and angle of dlib's chip rectangle for these landmarks."""
+    dlib = _models.dlib()
+    parts = dlib.points([dlib.point(round(x), round(y)) for x, y in points])
+    rect = dlib.rectangle(0, 0, 1, 1)
+    details = dlib.get_face_chip_details(
+        dlib.full_object_detection(rect, parts), size=CHIP_SIZE, padding=CHIP_PADDING
+    )
+    r = details.rect
+    return (r.left() + r.right()) / 2, (r.top() + r.bottom()) / 2, r.width(), details.angle
+
+
+def _warp(
+    image: RGBImage,
+    base: tuple[float, float, float, float],
+    t: ChipTransform,
+    points: npt.NDArray[np.float64],
+) -> AlignedFace:
+    cx, cy, side, angle = base
+    angle += np.deg2rad(t.rotate)
+    step = side * t.zoom / CHIP_SIZE  # image pixels per chip pixel
+    cos, sin = np.cos(angle) * step, np.sin(angle) * step
+    linear = np.array([[cos, -sin], [sin, cos]])
+    middle = np.array(
+        [CHIP_SIZE / 2 - 0.5 - t.shift_x * CHIP_SIZE, CHIP_SIZE / 2 - 0.5 - t.shift_y * CHIP_SIZE]
+    )
+    offset = np.array([cx, cy]) - linear @ middle
+    matrix = np.hstack([linear, offset[:, None]])
+    chip = cv2.warpAffine(
+        image,
+        matrix,
+        (CHIP_SIZE, CHIP_SIZE),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    if t.mirror:
+        chip = chip[:, ::-1]
+    return AlignedFace(chip=np.ascontiguousarray(chip), landmarks=points, transform=matrix)

@@ -1,0 +1,154 @@
+"""The face pipeline: decode, detect, pick the face, check quality, align, embed.
+A reference (enrollment) is embedded from several jittered crops; a probe from one crop."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from peeka.biometrics import align as _align
+from peeka.biometrics import quality as _quality
+from peeka.biometrics.align import IDENTITY, ChipTransform
+from peeka.biometrics.detectors import get_detector
+from peeka.biometrics.embedders import get_embedder
+from peeka.biometrics.imageio import RGBImage
+from peeka.biometrics.types import Box, Embedding, Face, FaceSample
+from peeka.errors import MultipleFacesError, NoFaceError
+
+FacePolicy = Literal["single", "central"]
+"""`single`: exactly one prominent face, quality checked (enrollment and login).
+`central`: the face nearest the image centre, no quality gate (benchmark photos such as LFW,
+whose subject is centred by construction)."""
+
+# Enrollment-side augmentation: the reference descriptor is the mean over these crops, which
+# smooths out landmark noise without slowing down login (a probe is embedded once).
+REFERENCE_TRANSFORMS: tuple[ChipTransform, ...] = (
+    IDENTITY,
+    ChipTransform(mirror=True),
+)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    detector: str = "mediapipe"
+    fallback_detectors: tuple[str, ...] = ("hog",)
+    """Tried in order only when the detectors before them found no face."""
+    embedder: str = "dlib_resnet_v1"
+    quality: _quality.QualityPolicy = field(default_factory=_quality.QualityPolicy)
+    reference_transforms: tuple[ChipTransform, ...] = REFERENCE_TRANSFORMS
+    prominent_face_ratio: float = 0.5
+    """Under `single`, a second face at least this fraction of the largest face's width makes
+    the photo ambiguous; smaller faces (people far behind) are ignored."""
+
+
+class FaceEngine:
+    """Thread-safe; models load on first use."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+
+    @property
+    def model(self) -> str:
+        return self.config.embedder
+
+    def detect(self, image: RGBImage) -> list[Face]:
+        """Faces found by the first detector in the chain that finds any."""
+        for name in (self.config.detector, *self.config.fallback_detectors):
+            faces = get_detector(name).detect(image)
+            if faces:
+                return faces
+        return []
+
+    def pick(self, faces: Sequence[Face], image: RGBImage, policy: FacePolicy) -> Face:
+        if not faces:
+            raise NoFaceError(
+                "No face was found. Face the camera in good light, with nothing covering your face."
+            )
+        if policy == "central":
+            height, width = image.shape[:2]
+            return min(
+                faces,
+                key=lambda f: (
+                    (f.box.center[0] - width / 2) ** 2 + (f.box.center[1] - height / 2) ** 2
+                ),
+            )
+        largest = max(faces, key=lambda f: f.box.width)
+        rivals = [
+            f for f in faces if f.box.width >= self.config.prominent_face_ratio * largest.box.width
+        ]
+        if len(rivals) > 1:
+            raise MultipleFacesError(
+                f"{len(rivals)} faces were found. Make sure only you are in the picture."
+            )
+        return largest
+
+    def locate(self, image: RGBImage, policy: FacePolicy = "single") -> Face:
+        return self.pick(self.detect(image), image, policy)
+
+    def sample(
+        self,
+        image: RGBImage,
+        face: Face,
+        *,
+        transforms: tuple[ChipTransform, ...] = (IDENTITY,),
+        check_quality: bool = True,
+    ) -> FaceSample:
+        """Align and embed one face; several transforms give the mean of their descriptors."""
+        chips = _align.align(image, face.box, transforms)
+        if check_quality:
+            report = _quality.measure(face.box, chips[0].chip, chips[0].landmarks)
+            _quality.check(report, self.config.quality)
+        views = get_embedder(self.config.embedder).embed([c.chip for c in chips])
+        return FaceSample(face=face, landmarks=chips[0].landmarks, embedding=views.mean(axis=0))
+
+    def embed_views(
+        self, image: RGBImage, face: Face, transforms: tuple[ChipTransform, ...]
+    ) -> npt.NDArray[np.float32]:
+        """One descriptor per transform, shape (len(transforms), dim); no quality gate.
+        Benchmarks use it to get a probe and a reference from a single alignment."""
+        chips = _align.align(image, face.box, transforms)
+        return get_embedder(self.config.embedder).embed([c.chip for c in chips])
+
+    def probe(self, image: RGBImage, policy: FacePolicy = "single") -> FaceSample:
+        """The descriptor to compare against a reference: one crop, one network pass."""
+        face = self.locate(image, policy)
+        return self.sample(image, face, check_quality=policy == "single")
+
+    def reference(self, images: Sequence[RGBImage], policy: FacePolicy = "single") -> FaceSample:
+        """An enrollment descriptor: the mean over every image and every reference transform.
+        All images must show a face; the caller checks they agree on identity."""
+        if not images:
+            raise ValueError("reference() needs at least one image")
+        samples = [
+            self.sample(
+                image,
+                self.locate(image, policy),
+                transforms=self.config.reference_transforms,
+                check_quality=policy == "single",
+            )
+            for image in images
+        ]
+        mean = np.mean([s.embedding for s in samples], axis=0).astype(np.float32)
+        return FaceSample(face=samples[0].face, landmarks=samples[0].landmarks, embedding=mean)
+
+
+def distance(reference: Embedding, probe: Embedding) -> float:
+    """Euclidean distance, the metric dlib's ResNet was trained for (lower = more alike)."""
+    return float(np.linalg.norm(np.asarray(reference, np.float64) - np.asarray(probe, np.float64)))
+
+
+def centred_box(image: RGBImage) -> Box:
+    """Where an LFW-style crop puts its subject's face (median of MediaPipe boxes on 200 LFW
+    images); used only by benchmarks when no detector finds the face, as LFW's protocol asks."""
+    height, width = image.shape[:2]
+    return Box(0.272 * width, 0.314 * height, 0.698 * width, 0.741 * height)
+
+
+@functools.cache
+def default_engine() -> FaceEngine:
+    return FaceEngine()

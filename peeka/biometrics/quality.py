@@ -1,0 +1,92 @@
+"""Quality gates on a detected face: size, sharpness, exposure and pose. Each rejection is a
+`QualityError` whose code names the check and whose message says what the user should change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from peeka.biometrics.types import Box
+from peeka.errors import QualityError
+
+
+@dataclass(frozen=True)
+class QualityPolicy:
+    """Limits for an enrollment or login photo; `None` for a field disables that check."""
+
+    min_face_px: float | None = 64.0
+    """Face box width in pixels; the face fills ~100 px of the 150 px chip, so much smaller
+    faces have lost the detail the embedder needs."""
+    min_sharpness: float | None = 40.0
+    """Variance of the Laplacian of the grey chip centre; a 3 px Gaussian blur falls below."""
+    min_brightness: float | None = 45.0
+    max_brightness: float | None = 215.0
+    """Mean grey level (0-255) of the chip centre."""
+    max_yaw: float | None = 0.30
+    """Nose offset along the eye line, as a fraction of the eye distance (0 = frontal)."""
+    max_roll_degrees: float | None = 30.0
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    face_px: float
+    sharpness: float
+    brightness: float
+    yaw: float
+    roll_degrees: float
+
+
+def measure(
+    box: Box, chip: npt.NDArray[np.uint8], points: npt.NDArray[np.float64]
+) -> QualityReport:
+    """Quality measurements of one face: its box, its aligned chip and its 5 landmarks."""
+    grey = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY)
+    centre = grey[30:120, 30:120]  # the face itself, without the padding around it
+    sharpness = float(cv2.Laplacian(centre, cv2.CV_64F).var())
+    eye_a, eye_b, nose = points[0:2].mean(axis=0), points[2:4].mean(axis=0), points[4]
+    axis = eye_b - eye_a
+    if axis[0] < 0:  # orient the eye line left to right in the image, whatever dlib's order
+        axis = -axis
+    eye_distance = max(float(np.hypot(*axis)), 1e-6)
+    yaw = float(np.dot(nose - (eye_a + eye_b) / 2, axis)) / eye_distance**2
+    roll = float(np.degrees(np.arctan2(axis[1], axis[0])))
+    return QualityReport(
+        face_px=box.width,
+        sharpness=sharpness,
+        brightness=float(centre.mean()),
+        yaw=yaw,
+        roll_degrees=roll,
+    )
+
+
+def check(report: QualityReport, policy: QualityPolicy) -> None:
+    """Raise `QualityError` for the first check the face fails."""
+    p = policy
+    if p.min_face_px is not None and report.face_px < p.min_face_px:
+        raise QualityError(
+            f"The face is too small ({report.face_px:.0f} px wide, at least {p.min_face_px:.0f} "
+            "needed). Move closer to the camera.",
+            code="face_too_small",
+        )
+    if p.min_brightness is not None and report.brightness < p.min_brightness:
+        raise QualityError(
+            "The face is too dark. Turn on a light or face a window.", code="face_too_dark"
+        )
+    if p.max_brightness is not None and report.brightness > p.max_brightness:
+        raise QualityError(
+            "The face is overexposed. Move away from direct light.", code="face_too_bright"
+        )
+    if p.min_sharpness is not None and report.sharpness < p.min_sharpness:
+        raise QualityError(
+            "The face is blurry. Hold still and make sure the camera is in focus.",
+            code="face_blurry",
+        )
+    if p.max_yaw is not None and abs(report.yaw) > p.max_yaw:
+        raise QualityError(
+            "The face is turned away. Look straight at the camera.", code="face_pose"
+        )
+    if p.max_roll_degrees is not None and abs(report.roll_degrees) > p.max_roll_degrees:
+        raise QualityError("The head is tilted. Hold your head upright.", code="face_pose")

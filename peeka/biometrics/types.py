@@ -1,0 +1,68 @@
+"""Value types of the face engine. Coordinates are pixels in the image they came from, x to the
+right and y down, as floats; arrays are numpy; no dlib or mediapipe object appears here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Embedding = npt.NDArray[np.float32]
+"""A face descriptor: float32 vector of the embedder's dimension (128 for dlib's ResNet)."""
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.left + self.right) / 2, (self.top + self.bottom) / 2)
+
+    def scaled(self, factor: float) -> Box:
+        return Box(self.left * factor, self.top * factor, self.right * factor, self.bottom * factor)
+
+    def as_list(self) -> list[float]:
+        return [round(v, 1) for v in (self.left, self.top, self.right, self.bottom)]
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face. `box` follows dlib's frontal-detector geometry whatever the detector,
+    because the 5-point landmark model was trained on such boxes."""
+
+    box: Box
+    score: float
+    detector: str
+
+
+@dataclass(frozen=True, eq=False)
+class AlignedFace:
+    """The 150x150 RGB chip the embedder reads, and the five landmarks it was cut from
+    (dlib order: two corners of one eye, two of the other, base of the nose), as (x, y)."""
+
+    chip: npt.NDArray[np.uint8]
+    landmarks: npt.NDArray[np.float64]
+    transform: npt.NDArray[np.float64]
+    """2x3 affine map from chip pixels to image pixels (for augmentation and debugging)."""
+
+
+@dataclass(frozen=True, eq=False)
+class FaceSample:
+    """One face taken through the pipeline: where it was, and its descriptor."""
+
+    face: Face
+    landmarks: npt.NDArray[np.float64]
+    embedding: Embedding

@@ -1,0 +1,114 @@
+"""The `peeka` command: verify, embed, evaluate, calibrate and benchmark the face engine.
+Every subcommand is a thin wrapper over `peeka.biometrics` and `peeka.evaluation`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from peeka.errors import PeekaError
+
+EXIT_OK, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except PeekaError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"error": {"code": exc.code, "message": exc.message}}))
+        else:
+            print(f"peeka: {exc.message} [{exc.code}]", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peeka", description="Face authentication that never stores a face."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("verify", help="do two photos show the same person?")
+    p.add_argument("reference", type=Path, help="photo embedded as at enrollment")
+    p.add_argument("probe", type=Path, help="photo embedded as at login")
+    p.add_argument("--json", action="store_true", help="print JSON: match, score, threshold")
+    p.add_argument("--calibration", type=Path, help="calibration file (default: the packaged one)")
+    p.add_argument("--threshold", type=float, help="distance threshold, overriding calibration")
+    p.set_defaults(handler=_lazy("peeka.commands", "verify"))
+
+    p = sub.add_parser("embed", help="print the 128-D descriptor and box of the face in a photo")
+    p.add_argument("image", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands", "embed"))
+
+    p = sub.add_parser("eval", help="measure accuracy on a benchmark")
+    eval_sub = p.add_subparsers(required=True, metavar="BENCHMARK")
+    p = eval_sub.add_parser("lfw", help="LFW pairs protocol (accuracy, EER, TAR@FAR)")
+    _dataset_args(p)
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, roc.png, det.png")
+    p.set_defaults(handler=_lazy("peeka.commands", "eval_lfw"))
+
+    p = sub.add_parser("calibrate", help="write the threshold for a target false-match rate")
+    _dataset_args(p)
+    p.add_argument("--far", type=float, default=1e-4, help="target false-match rate")
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="calibration file to write (default: $PEEKA_CALIBRATION or the packaged file)",
+    )
+    p.set_defaults(handler=_lazy("peeka.commands", "calibrate"))
+
+    p = sub.add_parser("bench", help="latency of each pipeline stage on a 640x480 photo")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--image", type=Path, help="photo to use (default: scikit-image's astronaut)")
+    p.add_argument("--repeat", type=int, default=30, help="timed runs per stage")
+    p.set_defaults(handler=_lazy("peeka.bench", "bench_engine"))
+
+    p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
+    p.set_defaults(handler=_lazy("peeka.commands", "demo"))
+    return parser
+
+
+def _dataset_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pairs", type=Path, required=True, help="LFW-format pairs.txt")
+    p.add_argument("--images", type=Path, required=True, help="folder of <Name>/<Name>_NNNN.jpg")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--workers", type=int, help="processes (default: one per core)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep descriptors of these benchmark images in DIR, keyed by file hash and model "
+        "version (off by default: Peeka writes no descriptor to disk unless asked)",
+    )
+
+
+def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """Import a command's module only when it runs, so `peeka --help` stays instant."""
+
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        function: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(module), name
+        )
+        return function(args)
+
+    return run
+
+
+def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
+    print(json.dumps(payload, indent=2) if getattr(args, "json", False) else text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

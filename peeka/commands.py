@@ -1,0 +1,222 @@
+"""Implementations of the `peeka` subcommands that use the face engine and the evaluation
+package; each parses nothing itself and prints one result (text, or JSON with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from peeka.biometrics import calibration, default_engine, load_image
+from peeka.biometrics import verify as verify_images
+from peeka.cli import EXIT_NO_MATCH, EXIT_OK, emit
+from peeka.errors import DatasetError
+from peeka.evaluation import lfw, report, verification
+from peeka.evaluation.extract import Extraction, extract
+
+
+def verify(args: argparse.Namespace) -> int:
+    engine = default_engine()
+    if args.threshold is not None:
+        threshold, source = args.threshold, "--threshold"
+    else:
+        cal = calibration.load(engine.model, args.calibration)
+        threshold, source = cal.threshold, f"calibrated at FAR {cal.target_far:g} on {cal.dataset}"
+    result = verify_images(load_image(args.reference), load_image(args.probe), threshold=threshold)
+    payload = {
+        "match": result.match,
+        "score": round(result.distance, 6),
+        "threshold": round(threshold, 6),
+        "metric": "euclidean_distance",
+        "model": result.model,
+    }
+    verdict = "MATCH" if result.match else "NO MATCH"
+    emit(
+        args,
+        payload,
+        f"{verdict}: distance {result.distance:.4f} "
+        f"{'<=' if result.match else '>'} threshold {threshold:.4f} ({source})",
+    )
+    return EXIT_OK if result.match else EXIT_NO_MATCH
+
+
+def embed(args: argparse.Namespace) -> int:
+    engine = default_engine()
+    image = load_image(args.image)
+    sample = engine.probe(image)
+    payload = {
+        "model": engine.model,
+        "box": sample.face.box.as_list(),
+        "detector": sample.face.detector,
+        "landmarks": np.round(sample.landmarks, 1).tolist(),
+        "embedding": [round(float(v), 6) for v in sample.embedding],
+    }
+    box = ", ".join(f"{v:.0f}" for v in sample.face.box.as_list())
+    emit(
+        args,
+        payload,
+        f"face at ({box}) by {sample.face.detector}\n"
+        + "\n".join(
+            " ".join(f"{v:+.4f}" for v in sample.embedding[i : i + 8]) for i in range(0, 128, 8)
+        ),
+    )
+    return EXIT_OK
+
+
+def _extract(args: argparse.Namespace) -> tuple[lfw.PairsFile, Extraction, float]:
+    pairs = lfw.read_pairs(args.pairs)
+    if not args.images.is_dir():
+        raise DatasetError(f"Images folder {args.images} does not exist.")
+    names = pairs.images()
+    missing = [n for n in names if not (args.images / n).is_file()]
+    if missing:
+        raise DatasetError(
+            f"{len(missing)} images named in {args.pairs} are not under {args.images}, "
+            f"e.g. {missing[0]}."
+        )
+    started = time.perf_counter()
+    extraction = extract(args.images, names, workers=args.workers, cache_dir=args.cache)
+    return pairs, extraction, time.perf_counter() - started
+
+
+def eval_lfw(args: argparse.Namespace) -> int:
+    pairs, extraction, wall = _extract(args)
+    s = verification.scores(pairs, extraction)
+    result = verification.evaluate(s)
+    computed = extraction.seconds[~extraction.cached]
+    ftd = float(np.mean(~extraction.detected))
+    payload: dict[str, Any] = {
+        "accuracy": result.accuracy,
+        "accuracy_std": result.accuracy_std,
+        "folds": result.folds,
+        "eer": result.eer,
+        "tar_at_far_1e-3": result.tar_at_far[1e-3],
+        "tar_at_far_1e-4": result.tar_at_far[1e-4],
+        "failure_to_detect": ftd,
+        "pairs": result.pairs,
+        "images": len(extraction.names),
+        "genuine_comparisons": result.genuine_comparisons,
+        "impostor_comparisons": result.impostor_comparisons,
+        "ms_per_image": float(np.median(computed) * 1000) if computed.size else None,
+        "images_computed": int(computed.size),
+        "wall_seconds": round(wall, 1),
+        "model": default_engine().model,
+    }
+    lines = [
+        f"{result.pairs} pairs in {result.folds} folds, {len(extraction.names)} images",
+        f"accuracy         {result.accuracy * 100:.2f} % +- {result.accuracy_std * 100:.2f} "
+        f"({result.folds}-fold; each fold's threshold chosen on the other folds)",
+        f"EER              {result.eer * 100:.3f} %",
+    ]
+    for far, tar in result.tar_at_far.items():
+        value = "not resolvable (too few impostors)" if tar is None else f"{tar * 100:.2f} %"
+        lines.append(f"TAR @ FAR {far:g}  {value}")
+    lines += [
+        f"comparisons      {result.genuine_comparisons:,} genuine, "
+        f"{result.impostor_comparisons:,} impostor (all cross-identity image pairs)",
+        f"failure to detect {ftd * 100:.2f} % ({int((~extraction.detected).sum())} images; "
+        "the centred LFW box was used for them)",
+        f"time per image   {payload['ms_per_image'] or 0:.0f} ms median on one core "
+        f"({int(computed.size)} computed, {int(extraction.cached.sum())} from cache; "
+        f"{wall:.0f} s wall)",
+    ]
+    if args.report:
+        path = report.write_markdown_report(
+            args.report,
+            title="Peeka LFW verification report",
+            summary={"pairs file": str(args.pairs), **payload},
+            curves=[report.CurveSet(payload["model"], s.genuine, s.impostor)],
+            sections=[
+                (
+                    "Protocol",
+                    "Accuracy: official pairs, the first image enrolled (reference crops "
+                    "averaged), the second as a login probe (one crop); each fold's threshold is "
+                    "chosen on the other folds. EER and TAR@FAR: every reference-probe "
+                    "comparison among the images (genuine: same person; impostor: different).",
+                ),
+                (
+                    "Per fold",
+                    "\n".join(
+                        f"- fold {i + 1}: accuracy {a * 100:.2f} %, distance threshold {t:.4f}"
+                        for i, (a, t) in enumerate(
+                            zip(result.fold_accuracies, result.fold_thresholds, strict=True)
+                        )
+                    ),
+                ),
+            ],
+        )
+        lines.append(f"report           {path}")
+    emit(args, payload, "\n".join(lines))
+    return EXIT_OK
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    if not 0 < args.far < 1:
+        raise DatasetError(f"--far must be between 0 and 1, got {args.far}.")
+    pairs, extraction, _ = _extract(args)
+    s = verification.scores(pairs, extraction)
+    if s.impostor.size * args.far < 10:
+        raise DatasetError(
+            f"{s.impostor.size:,} impostor comparisons cannot resolve FAR {args.far:g} "
+            "(at least 10 false matches must be observable); use a larger image set."
+        )
+    threshold, measured, tar = verification.distance_threshold_at_far(s, args.far)
+    cal = calibration.Calibration(
+        model=default_engine().model,
+        threshold=round(threshold, 6),
+        target_far=args.far,
+        measured_far=measured,
+        tar=tar,
+        genuine_comparisons=int(s.genuine.size),
+        impostor_comparisons=int(s.impostor.size),
+        dataset=f"{args.pairs.parent.name}/{args.pairs.name}",
+        created=dt.date.today().isoformat(),
+    )
+    output = args.output or calibration.default_path()
+    calibration.save(cal, output)
+    emit(
+        args,
+        {**cal.__dict__, "path": str(output)},
+        f"{cal.model}: accept distance <= {cal.threshold:.4f} for FAR {args.far:g} "
+        f"(measured FAR {measured:.2e}, TAR {tar * 100:.2f} %) -> {output}",
+    )
+    return EXIT_OK
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Writes scikit-image's public-domain photos to a temporary folder and runs the CLI on
+    them, printing each command first; the folder is removed afterwards."""
+    from PIL import Image
+    from skimage import data
+
+    with tempfile.TemporaryDirectory(prefix="peeka-demo-") as tmp:
+        folder = Path(tmp)
+        astronaut = Image.fromarray(data.astronaut())
+        astronaut.save(folder / "astronaut.jpg", quality=92)
+        # The same person in a second, different picture: cropped, smaller and darker.
+        second = astronaut.crop((40, 0, 472, 400)).resize((324, 300)).point(lambda v: int(v * 0.8))
+        second.save(folder / "astronaut_again.jpg", quality=85)
+        Image.fromarray(data.chelsea()).save(folder / "cat.jpg")
+        (folder / "notes.txt").write_text("not a picture")
+        steps = [
+            ["embed", "astronaut.jpg"],
+            ["verify", "astronaut.jpg", "astronaut_again.jpg"],
+            ["verify", "astronaut.jpg", "astronaut_again.jpg", "--json"],
+            ["verify", "astronaut.jpg", "cat.jpg"],
+            ["verify", "astronaut.jpg", "notes.txt"],
+        ]
+        for step in steps:
+            print(f"\n$ peeka {' '.join(step)}", flush=True)
+            subprocess.run([sys.executable, "-m", "peeka.cli", *step], cwd=folder, check=False)
+    print(
+        "\nNext: `peeka eval lfw --pairs ../shared/data/lfw-dev/pairs.txt "
+        "--images ../shared/data/lfw-dev/images` and `peeka bench`."
+    )
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Evaluation tools: biometric error rates, LFW-style accuracy and reports."""

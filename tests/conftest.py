@@ -1,0 +1,51 @@
+"""Shared fixtures: real photos from ../shared/data (skipped with a reason when absent) and
+scikit-image's public-domain astronaut, so a fresh clone always exercises the real models."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from peeka.biometrics import FaceEngine, RGBImage
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+FACES = SHARED_DATA / "faces"
+LFW_DEV = SHARED_DATA / "lfw-dev"
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    if not (FACES / "obama.jpg").is_file():
+        pytest.skip(f"real face photos not found at {FACES} (../shared/data/faces)")
+    return FACES
+
+
+@pytest.fixture(scope="session")
+def lfw_dev() -> Path:
+    if not (LFW_DEV / "pairs.txt").is_file():
+        pytest.skip(f"LFW dev set not found at {LFW_DEV} (../shared/data/lfw-dev)")
+    return LFW_DEV
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> RGBImage:
+    from skimage import data
+
+    image: RGBImage = np.ascontiguousarray(data.astronaut())
+    return image
+
+
+@pytest.fixture(scope="session")
+def engine() -> FaceEngine:
+    return FaceEngine()
+
+
+def encode(image: RGBImage | Image.Image, fmt: str = "JPEG", **options: object) -> bytes:
+    picture = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt, **options)
+    return buffer.getvalue()

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from peeka.cli import main
+from peeka.errors import DatasetError
+from peeka.evaluation.lfw import read_pairs
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pairs.txt"
+    path.write_text(text)
+    return path
+
+
+def test_it_reads_folds_and_both_kinds_of_line(tmp_path: Path) -> None:
+    pairs = read_pairs(_write(tmp_path, "2\t1\nAl\t1\t2\nAl\t1\tBo\t3\nCy\t4\t12\nBo\t2\tCy\t1\n"))
+    assert (pairs.folds, pairs.pairs_per_fold, len(pairs.pairs)) == (2, 1, 4)
+    first, second = pairs.pairs[0], pairs.pairs[1]
+    assert (first.first, first.second, first.same, first.fold) == (
+        "Al/Al_0001.jpg",
+        "Al/Al_0002.jpg",
+        True,
+        0,
+    )
+    assert (second.second, second.same) == ("Bo/Bo_0003.jpg", False)
+    assert pairs.pairs[2].fold == 1 and pairs.pairs[2].second == "Cy/Cy_0012.jpg"
+    assert pairs.images()[0] == "Al/Al_0001.jpg"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("ten\t300\n", "header"),
+        ("1\t2\nAl\t1\t2\n", "promises"),
+        ("1\t1\nAl\t1\nAl\t1\tBo\t1\n", "same-person"),
+        ("1\t1\nAl\t1\t2\nAl\t1\tBo\tx\n", "whole number"),
+    ],
+)
+def test_a_malformed_pairs_file_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DatasetError, match=message):
+        read_pairs(_write(tmp_path, text))
+
+
+def _mini_pairs(lfw_dev: Path, tmp_path: Path, per_fold: int = 4) -> Path:
+    """The first `per_fold` same and different pairs of the first two official folds."""
+    lines = (lfw_dev / "pairs.txt").read_text().splitlines()
+    n = int(lines[0].split()[1])
+    chosen = []
+    for fold in range(2):
+        start = 1 + fold * 2 * n
+        chosen += lines[start : start + per_fold] + lines[start + n : start + n + per_fold]
+    return _write(tmp_path, f"2\t{per_fold}\n" + "\n".join(chosen) + "\n")
+
+
+def test_eval_lfw_on_a_few_real_pairs(
+    lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = _mini_pairs(lfw_dev, tmp_path)
+    report = tmp_path / "report"
+    code = main(
+        [
+            "eval",
+            "lfw",
+            "--pairs",
+            str(pairs),
+            "--images",
+            str(lfw_dev / "images"),
+            "--json",
+            "--report",
+            str(report),
+            "--workers",
+            "2",
+        ]
+    )
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in (
+        "accuracy",
+        "accuracy_std",
+        "eer",
+        "tar_at_far_1e-3",
+        "tar_at_far_1e-4",
+        "failure_to_detect",
+        "pairs",
+    ):
+        assert key in result
+    assert result["pairs"] == 16 and result["folds"] == 2
+    # These pairs are easy for the model; a broken pipeline scores ~50 %.
+    assert result["accuracy"] >= 0.85
+    assert result["eer"] < 0.2
+    assert result["failure_to_detect"] == 0.0
+    # 16 pairs have too few impostor comparisons for FAR 1e-4: said, not made up.
+    assert result["tar_at_far_1e-4"] is None
+    assert (report / "report.md").is_file() and (report / "roc.png").stat().st_size > 1000
+
+
+def test_eval_lfw_reports_missing_images_clearly(
+    lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = _mini_pairs(lfw_dev, tmp_path, per_fold=1)
+    code = main(["eval", "lfw", "--pairs", str(pairs), "--images", str(tmp_path), "--json"])
+    assert code == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["code"] == "dataset_invalid" and "not under" in error["message"]
+
+
+def test_calibrate_writes_a_threshold_the_verify_command_uses(
+    lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = _mini_pairs(lfw_dev, tmp_path)
+    output = tmp_path / "calibration.json"
+    args = [
+        "calibrate",
+        "--pairs",
+        str(pairs),
+        "--images",
+        str(lfw_dev / "images"),
+        "--json",
+        "--workers",
+        "1",
+        "--output",
+        str(output),
+    ]
+    assert main([*args, "--far", "1e-4"]) == 2  # too few impostors to resolve 1e-4
+    assert "cannot resolve" in capsys.readouterr().out
+    assert main([*args, "--far", "0.05"]) == 0
+    written = json.loads(output.read_text())["models"]["dlib_resnet_v1"]
+    assert 0.3 < written["threshold"] < 0.8
+    assert written["measured_far"] <= 0.05
