@@ -43,7 +43,8 @@ def bench_engine(args: argparse.Namespace) -> int:
     jpeg = _photo_640x480(args)
     image = load_image(jpeg)
     face = engine.locate(image)
-    chip = _align.align(image, face.box)[0].chip
+    shifts = engine.config.landmark_boxes
+    chip = _align.align(image, face.box, shifts=shifts)[0].chip
     detector = get_detector(engine.config.detector)
     embedder = get_embedder(engine.config.embedder)
 
@@ -51,7 +52,7 @@ def bench_engine(args: argparse.Namespace) -> int:
     stages: dict[str, Callable[[], object]] = {
         "decode": lambda: load_image(jpeg),
         "detect": lambda: detector.detect(image),
-        "align": lambda: _align.align(image, face.box),
+        "align": lambda: _align.align(image, face.box, shifts=shifts),
         "embed": lambda: embedder.embed([chip]),
         "pipeline": lambda: engine.probe(load_image(jpeg)),
     }

@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     p = eval_sub.add_parser("lfw", help="LFW pairs protocol (accuracy, EER, TAR@FAR)")
     _dataset_args(p)
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, roc.png, det.png")
+    _ablation_args(p)
     p.set_defaults(handler=_lazy("peeka.commands", "eval_lfw"))
 
     p = sub.add_parser("calibrate", help="write the threshold for a target false-match rate")
@@ -65,7 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="calibration file to write (default: $PEEKA_CALIBRATION or the packaged file)",
     )
-    p.set_defaults(handler=_lazy("peeka.commands", "calibrate"))
+    # Calibrates the pipeline `verify` runs, never an ablation variant.
+    p.set_defaults(
+        handler=_lazy("peeka.commands", "calibrate"),
+        detector="mediapipe",
+        reference="mirror",
+        landmark_boxes=9,
+    )
 
     p = sub.add_parser("bench", help="latency of each pipeline stage on a 640x480 photo")
     p.add_argument("--json", action="store_true")
@@ -76,6 +83,30 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
     p.set_defaults(handler=_lazy("peeka.commands", "demo"))
     return parser
+
+
+def _ablation_args(p: argparse.ArgumentParser) -> None:
+    """Pipeline variants, so the README's "what each step gained" table can be rerun."""
+    p.add_argument(
+        "--detector",
+        choices=["mediapipe", "mediapipe-full", "hog", "cnn"],
+        default="mediapipe",
+        help="first detector; the other of mediapipe/hog is the fallback (default: mediapipe)",
+    )
+    p.add_argument(
+        "--reference",
+        choices=["mirror", "single"],
+        default="mirror",
+        help="enrollment crops averaged into the reference: the chip and its mirror image "
+        "(default) or the chip alone (as a probe)",
+    )
+    p.add_argument(
+        "--landmark-boxes",
+        type=int,
+        choices=[9, 1],
+        default=9,
+        help="boxes the landmark model is averaged over (default 9; 1 = dlib's plain way)",
+    )
 
 
 def _dataset_args(p: argparse.ArgumentParser) -> None:

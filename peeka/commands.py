@@ -16,6 +16,8 @@ import numpy as np
 
 from peeka.biometrics import calibration, default_engine, load_image
 from peeka.biometrics import verify as verify_images
+from peeka.biometrics.align import IDENTITY, NINE_BOXES, SINGLE_BOX
+from peeka.biometrics.engine import REFERENCE_TRANSFORMS, EngineConfig
 from peeka.cli import EXIT_NO_MATCH, EXIT_OK, emit
 from peeka.errors import DatasetError
 from peeka.evaluation import lfw, report, verification
@@ -82,8 +84,21 @@ def _extract(args: argparse.Namespace) -> tuple[lfw.PairsFile, Extraction, float
             f"e.g. {missing[0]}."
         )
     started = time.perf_counter()
-    extraction = extract(args.images, names, workers=args.workers, cache_dir=args.cache)
+    extraction = extract(
+        args.images, names, config=_engine_config(args), workers=args.workers, cache_dir=args.cache
+    )
     return pairs, extraction, time.perf_counter() - started
+
+
+def _engine_config(args: argparse.Namespace) -> EngineConfig:
+    """The default engine, or one step of the README's ablation."""
+    fallback = "hog" if args.detector != "hog" else "mediapipe"
+    return EngineConfig(
+        detector=args.detector,
+        fallback_detectors=(fallback,),
+        reference_transforms=(IDENTITY,) if args.reference == "single" else REFERENCE_TRANSFORMS,
+        landmark_boxes=NINE_BOXES if args.landmark_boxes == 9 else SINGLE_BOX,
+    )
 
 
 def eval_lfw(args: argparse.Namespace) -> int:
@@ -108,6 +123,11 @@ def eval_lfw(args: argparse.Namespace) -> int:
         "images_computed": int(computed.size),
         "wall_seconds": round(wall, 1),
         "model": default_engine().model,
+        "pipeline": {
+            "detector": args.detector,
+            "reference": args.reference,
+            "landmark_boxes": args.landmark_boxes,
+        },
     }
     lines = [
         f"{result.pairs} pairs in {result.folds} folds, {len(extraction.names)} images",

@@ -8,6 +8,7 @@ import importlib
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from peeka.biometrics import _models
 from peeka.biometrics.imageio import RGBImage
@@ -45,24 +46,38 @@ class MediaPipeDetector:
 
     name = "mediapipe"
     model_selection = 0
-    # BlazeFace boxes sit lower and slightly to the subject's left of dlib HOG boxes for the
-    # same face; measured as median offsets over 399 LFW images where both detectors agree
-    # (same size, centre shifted by -4.4 % of the width and -6.6 % of the height).
-    _DX, _DY, _SCALE = -0.044, -0.066, 1.0
 
     def detect(self, image: RGBImage) -> list[Face]:
         height, width = image.shape[:2]
         result = _models.raw_mediapipe_detector(self.model_selection).process(image)
         faces = []
         for detection in result.detections or []:
-            rel = detection.location_data.relative_bounding_box
-            w, h = rel.width * width, rel.height * height
-            cx = (rel.xmin + rel.width / 2) * width + self._DX * w
-            cy = (rel.ymin + rel.height / 2) * height + self._DY * h
-            half_w, half_h = w * self._SCALE / 2, h * self._SCALE / 2
-            box = Box(cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+            keypoints = np.array(
+                [[k.x * width, k.y * height] for k in detection.location_data.relative_keypoints]
+            )
+            box = _dlib_style_box(
+                keypoints, detection.location_data.relative_bounding_box.width * width
+            )
             faces.append(Face(box=box, score=float(detection.score[0]), detector=self.name))
         return faces
+
+
+def _dlib_style_box(keypoints: npt.NDArray[np.float64], blaze_width: float) -> Box:
+    """Place a dlib-style box from BlazeFace's eye, nose and mouth keypoints.
+
+    BlazeFace boxes frame the whole head; dlib's detector (on whose boxes the 5-point landmark
+    model was trained) frames the eyes, nose and mouth, so on a turned head the two centres
+    differ by up to a fifth of the face. Fitted by least squares on 1,689 LFW images where both
+    detectors found exactly one face, relative to the eyes so it holds at any position and
+    scale: median centre error 4.0 px (x) and 1.6 px (y), against 6.3 and 3.2 px for a fixed
+    offset of the BlazeFace box.
+    """
+    eyes = (keypoints[0] + keypoints[1]) / 2
+    nose, mouth = keypoints[2] - eyes, keypoints[3] - eyes
+    cx = eyes[0] - 0.0593 * mouth[0] + 0.0409 * nose[0]
+    cy = eyes[1] + 0.4897 * mouth[1] - 0.1755 * nose[1]
+    half = 0.99 * blaze_width / 2
+    return Box(cx - half, cy - half, cx + half, cy + half)
 
 
 class MediaPipeFullRangeDetector(MediaPipeDetector):

@@ -41,6 +41,7 @@ class EngineConfig:
     embedder: str = "dlib_resnet_v1"
     quality: _quality.QualityPolicy = field(default_factory=_quality.QualityPolicy)
     reference_transforms: tuple[ChipTransform, ...] = REFERENCE_TRANSFORMS
+    landmark_boxes: _align.BoxShifts = _align.NINE_BOXES
     prominent_face_ratio: float = 0.5
     """Under `single`, a second face at least this fraction of the largest face's width makes
     the photo ambiguous; smaller faces (people far behind) are ignored."""
@@ -99,7 +100,7 @@ class FaceEngine:
         check_quality: bool = True,
     ) -> FaceSample:
         """Align and embed one face; several transforms give the mean of their descriptors."""
-        chips = _align.align(image, face.box, transforms)
+        chips = _align.align(image, face.box, transforms, self.config.landmark_boxes)
         if check_quality:
             report = _quality.measure(face.box, chips[0].chip, chips[0].landmarks)
             _quality.check(report, self.config.quality)
@@ -111,7 +112,7 @@ class FaceEngine:
     ) -> npt.NDArray[np.float32]:
         """One descriptor per transform, shape (len(transforms), dim); no quality gate.
         Benchmarks use it to get a probe and a reference from a single alignment."""
-        chips = _align.align(image, face.box, transforms)
+        chips = _align.align(image, face.box, transforms, self.config.landmark_boxes)
         return get_embedder(self.config.embedder).embed([c.chip for c in chips])
 
     def probe(self, image: RGBImage, policy: FacePolicy = "single") -> FaceSample:

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from peeka.biometrics.imageio import load_image
 from peeka.biometrics.types import Face
 from peeka.errors import PeekaError
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 """Bump when anything that changes descriptors changes, so cached ones are not reused."""
 
 
@@ -58,6 +58,7 @@ def fingerprint(config: EngineConfig) -> str:
         "detectors": [config.detector, *config.fallback_detectors],
         "embedder": config.embedder,
         "reference": [repr(t) for t in config.reference_transforms],
+        "landmark_boxes": config.landmark_boxes,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -177,8 +178,3 @@ def _progress(total: int, enabled: bool) -> _NoBar:
 
     bar: _NoBar = tqdm(total=total, unit="img", desc="embedding", file=sys.stderr)
     return bar
-
-
-def iter_chunks(n: int, size: int) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(start + size, n))

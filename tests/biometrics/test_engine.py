@@ -76,7 +76,8 @@ def test_our_chip_matches_dlibs_own_face_chip(astronaut: RGBImage, engine: FaceE
     )
     shape = _models.raw_shape_predictor()(astronaut, rect)
     theirs = dlib.get_face_chip(astronaut, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
-    assert np.allclose(points, [[p.x, p.y] for p in shape.parts()])
+    # Ours average the landmarks over a few shifted boxes: within a pixel or two of dlib's.
+    assert np.abs(points - [[p.x, p.y] for p in shape.parts()]).max() < 2
     assert np.abs(ours.astype(int) - theirs.astype(int)).mean() < 3
     embedder_distance = distance(
         engine.embed_views(astronaut, face, (IDENTITY,))[0],

@@ -1,0 +1,289 @@
+"""Tests for peeka.protection.ndb: binarisation, NDB generation, distance estimation from record
+counts and the majority-vote attack that balanced probabilities defeat."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from peeka.biometrics import FaceEngine, load_image
+from peeka.protection.ndb import (
+    Ndb,
+    NdbParams,
+    binarise,
+    estimate_distance,
+    expected_fraction,
+    generate,
+    majority_vote_attack,
+    similarity,
+)
+
+SEED = bytes(range(32))
+OTHER_SEED = bytes(range(1, 33))
+PARAMS = NdbParams()
+UNBALANCED = NdbParams(p=(0.95, 0.03, 0.02))
+Bits = npt.NDArray[np.bool_]
+
+
+def _random_bits(seed: int, size: int = 512) -> Bits:
+    bits: Bits = np.random.default_rng(seed).random(size) < 0.5
+    return bits
+
+
+def _flip(bits: Bits, count: int, seed: int) -> Bits:
+    flipped = bits.copy()
+    flipped[np.random.default_rng(seed).choice(bits.size, size=count, replace=False)] ^= True
+    return flipped
+
+
+@pytest.fixture(scope="module")
+def descriptors(faces_dir: Path, engine: FaceEngine) -> dict[str, npt.NDArray[np.float32]]:
+    """Enrollment descriptors as `name`, login descriptors as `name/probe`."""
+    found: dict[str, npt.NDArray[np.float32]] = {}
+    for name in ("obama", "obama2", "obama3", "biden"):
+        image = load_image(faces_dir / f"{name}.jpg")
+        found[name] = engine.reference([image]).embedding
+        found[f"{name}/probe"] = engine.probe(image).embedding
+    return found
+
+
+def test_the_same_seed_gives_the_same_bits_and_database() -> None:
+    x = np.random.default_rng(1).standard_normal(128)
+    assert np.array_equal(binarise(x, SEED), binarise(x, SEED))
+    assert not np.array_equal(binarise(x, SEED), binarise(x, OTHER_SEED))
+    hidden = binarise(x, SEED)
+    first, again, other = (
+        generate(hidden, SEED),
+        generate(hidden, SEED),
+        generate(hidden, OTHER_SEED),
+    )
+    assert np.array_equal(first.positions, again.positions)
+    assert np.array_equal(first.values, again.values)
+    assert not np.array_equal(first.positions, other.positions)
+
+
+def test_binarising_tracks_the_angle_between_descriptors() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(128)
+    near = x + 0.1 * rng.standard_normal(128)
+    stranger = rng.standard_normal(128)
+    bits = binarise(x, SEED)
+    assert bits.shape == (512,)
+    assert bits.dtype == np.bool_
+    # Random hyperplanes separate two vectors with probability angle / pi.
+    for other in (near, stranger):
+        angle = np.arccos(x @ other / (np.linalg.norm(x) * np.linalg.norm(other))) / np.pi
+        assert np.mean(bits != binarise(other, SEED)) == pytest.approx(angle, abs=0.07)
+
+
+def test_binarising_subtracts_the_center() -> None:
+    rng = np.random.default_rng(3)
+    x, center = rng.standard_normal(128), rng.standard_normal(128)
+    assert np.array_equal(binarise(x, SEED, center=center), binarise(x - center, SEED))
+    assert not np.array_equal(binarise(x, SEED, center=center), binarise(x, SEED))
+
+
+def test_a_database_has_r_records_per_bit_of_k_distinct_sorted_positions() -> None:
+    ndb = generate(_random_bits(4), SEED)
+    assert ndb.positions.shape == ndb.values.shape == (20 * 512, 3)
+    assert ndb.positions.dtype == np.uint16
+    assert ndb.values.dtype == np.bool_
+    assert np.all(np.diff(ndb.positions.astype(np.int64), axis=1) > 0)
+    assert ndb.positions.max() < 512
+    # Every position is used about N * K / bits = 60 times.
+    counts = np.bincount(ndb.positions.ravel(), minlength=512)
+    assert counts.min() > 25
+    assert counts.max() < 100
+
+
+def test_the_hidden_string_satisfies_no_record() -> None:
+    hidden = _random_bits(5)
+    ndb = generate(hidden, SEED)
+    assert ndb.satisfied_by(hidden) == 0
+    assert ndb.satisfied_by(~hidden) > 0
+
+
+def test_records_differ_from_the_hidden_string_in_i_bits_with_probability_p_i() -> None:
+    hidden = _random_bits(6)
+    ndb = generate(hidden, SEED)
+    differing = np.count_nonzero(ndb.values != hidden[ndb.positions], axis=1)
+    observed = np.bincount(differing, minlength=4) / differing.size
+    assert observed[0] == 0
+    assert observed[1:] == pytest.approx(PARAMS.p, abs=0.02)
+
+
+def test_no_column_of_a_record_betrays_the_hidden_bit() -> None:
+    hidden = _random_bits(7)
+    ndb = generate(hidden, SEED)
+    # Balanced p makes each specified value differ from the hidden bit half the time; in draw
+    # order the first column would always differ.
+    per_column = np.mean(ndb.values != hidden[ndb.positions], axis=0)
+    assert per_column == pytest.approx([0.5, 0.5, 0.5], abs=0.03)
+
+
+def test_expected_fraction_rises_from_zero_to_two_to_the_minus_k() -> None:
+    grid = np.linspace(0.0, 0.5, 101)
+    curve = expected_fraction(grid, PARAMS)
+    assert curve.shape == (101,)
+    assert curve[0] == 0.0
+    assert curve[-1] == pytest.approx(1 / 8)
+    assert np.all(np.diff(curve) > 0)
+    # 0.6 * 0.2 * 0.8^2 + 0.3 * 0.2^2 * 0.8 + 0.1 * 0.2^3
+    assert expected_fraction(0.2, PARAMS) == pytest.approx(0.0872)
+    assert isinstance(expected_fraction(0.2, PARAMS), float)
+
+
+@pytest.mark.parametrize(
+    ("fraction", "r"),
+    [
+        (0.05, 20),
+        (0.2, 20),
+        # Balanced p flattens E[M]/N towards delta = 1/2: at r = 20 the estimate of 0.4 has a
+        # standard deviation of about 0.06 (measured over 40 seeds), so it takes r = 100 (0.016)
+        # to pin it within 0.05.
+        (0.4, 100),
+    ],
+)
+def test_the_record_count_estimates_the_hamming_distance(fraction: float, r: int) -> None:
+    params = NdbParams(r=r)
+    hidden = _random_bits(8)
+    ndb = generate(hidden, SEED, params)
+    flips = round(fraction * params.bits)
+    probe = _flip(hidden, flips, seed=9)
+    assert estimate_distance(ndb, probe, params) == pytest.approx(flips / params.bits, abs=0.05)
+    assert similarity(ndb, probe, params) == pytest.approx(1 - flips / params.bits, abs=0.05)
+
+
+def test_the_same_person_scores_above_a_stranger() -> None:
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal(128)
+    ndb = generate(binarise(x, SEED), SEED)
+    genuine = similarity(ndb, binarise(x + 0.2 * rng.standard_normal(128), SEED))
+    impostor = similarity(ndb, binarise(rng.standard_normal(128), SEED))
+    assert genuine > 0.9
+    assert impostor < 0.65
+    assert similarity(ndb, binarise(x, SEED)) == 1.0
+
+
+def test_majority_vote_learns_nothing_from_balanced_probabilities() -> None:
+    hidden = _random_bits(11)
+    recovered = majority_vote_attack(generate(hidden, SEED), 512)
+    assert recovered.shape == (512,)
+    # Measured 0.47-0.55 over 20 seeds: a coin toss.
+    assert np.mean(recovered == hidden) <= 0.6
+
+
+def test_majority_vote_recovers_the_face_from_unbalanced_probabilities() -> None:
+    hidden = _random_bits(12)
+    recovered = majority_vote_attack(generate(hidden, SEED, UNBALANCED), 512)
+    # Measured 0.98-0.99 over 20 seeds.
+    assert np.mean(recovered == hidden) >= 0.85
+
+
+def test_majority_vote_breaks_ties_and_gaps_towards_false() -> None:
+    ndb = Ndb(
+        positions=np.array([[0, 1], [0, 2]], dtype=np.uint16),
+        values=np.array([[True, True], [False, True]]),
+    )
+    # Bit 0: one True, one False; bit 1 and 2: True; bit 3: never specified.
+    assert majority_vote_attack(ndb, 4).tolist() == [False, True, True, False]
+
+
+def test_real_descriptors_match_the_same_person_and_not_another(
+    descriptors: dict[str, npt.NDArray[np.float32]],
+) -> None:
+    obamas = ("obama", "obama2", "obama3")
+    bits = {name: binarise(x, SEED) for name, x in descriptors.items()}
+    databases = {name: generate(bits[name], SEED) for name in (*obamas, "biden")}
+    genuine = [
+        similarity(databases[a], bits[f"{b}/probe"]) for a in obamas for b in obamas if a != b
+    ]
+    impostor = [similarity(databases[a], bits["biden/probe"]) for a in obamas] + [
+        similarity(databases["biden"], bits[f"{b}/probe"]) for b in obamas
+    ]
+    # Measured without centering: genuine about 0.92, impostor about 0.78.
+    assert min(genuine) > max(impostor) + 0.05
+
+
+def test_uncentered_real_descriptors_keep_strangers_well_below_half_the_bits_apart(
+    descriptors: dict[str, npt.NDArray[np.float32]],
+) -> None:
+    obamas = ("obama", "obama2", "obama3")
+    names = (*obamas, "biden")
+    mean = np.mean([descriptors[name] for name in names], axis=0)
+    for center in (None, mean):
+        bits = {name: binarise(descriptors[name], SEED, center=center) for name in names}
+        pairs = list(itertools.combinations(names, 2))
+        distances = {pair: float(np.mean(bits[pair[0]] != bits[pair[1]])) for pair in pairs}
+        genuine = [d for pair, d in distances.items() if "biden" not in pair]
+        impostor = [d for pair, d in distances.items() if "biden" in pair]
+        assert max(genuine) < min(impostor)
+        if center is None:
+            # The common component of dlib descriptors: measured about 0.2 for strangers
+            # instead of the 0.5 that unrelated directions would give.
+            assert max(impostor) < 0.35
+        else:
+            # The mean of these four photos (three of them Obama) only demonstrates the API:
+            # it removes the common component but overshoots, pushing Biden past 0.5.
+            assert min(impostor) > 0.5
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"p": (0.6, 0.4)}, "k=3 probabilities"),
+        ({"p": (0.6, 0.3, 0.2)}, "sum to 1"),
+        ({"p": (1.2, -0.1, -0.1)}, "non-negative"),
+        ({"p": (0.0, 0.5, 0.5)}, r"p\[0\]"),
+        ({"r": 0}, "records per bit"),
+        ({"bits": 0}, "bits"),
+        ({"k": 0, "p": ()}, "k must be"),
+        ({"dim": 0}, "dim"),
+    ],
+)
+def test_it_rejects_bad_params(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        NdbParams(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("embedding", "message"),
+    [
+        (np.ones(127), r"shape \(128,\)"),
+        (np.full(128, np.inf), "NaN or infinite"),
+        (np.zeros(128), "all zeros"),
+    ],
+)
+def test_it_rejects_unusable_embeddings(embedding: npt.NDArray[np.float64], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        binarise(embedding, SEED)
+
+
+def test_it_rejects_unusable_centers_and_seeds() -> None:
+    x = np.ones(128)
+    with pytest.raises(ValueError, match=r"center must have shape \(128,\)"):
+        binarise(x, SEED, center=np.ones(3))
+    with pytest.raises(ValueError, match="equal to center"):
+        binarise(x, SEED, center=x)
+    with pytest.raises(ValueError, match="must not be empty"):
+        generate(_random_bits(13), b"")
+    with pytest.raises(ValueError, match="must be bytes"):
+        binarise(x, "seed")  # type: ignore[arg-type]
+
+
+def test_it_rejects_bits_that_are_not_a_bit_string_of_the_right_length() -> None:
+    ndb = generate(_random_bits(14), SEED)
+    with pytest.raises(ValueError, match=r"\(512,\)"):
+        generate(np.ones(100, dtype=bool), SEED)
+    with pytest.raises(ValueError, match="0/1"):
+        generate(np.full(512, 2), SEED)
+    with pytest.raises(ValueError, match="0/1"):
+        estimate_distance(ndb, np.full(512, 0.5), PARAMS)
+    with pytest.raises(ValueError, match="k=4"):
+        estimate_distance(ndb, _random_bits(14), NdbParams(k=4, p=(0.4, 0.3, 0.2, 0.1)))
+    with pytest.raises(ValueError, match="delta"):
+        expected_fraction(0.7 + 0.5, PARAMS)
