@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-# scipy ships no type information and scipy-stubs is not a project dependency.
-from scipy.optimize import linprog  # type: ignore[import-untyped]
+from scipy.optimize import linprog
 
 Codes = npt.NDArray[np.uint8]
 
