@@ -108,4 +108,4 @@ def _warp(
     )
     if t.mirror:
         chip = chip[:, ::-1]
-    return AlignedFace(chip=np.ascontiguousarray(chip), landmarks=points, transform=matrix)
+    return AlignedFace(chip=np.ascontiguousarray(chip), landmarks=points)

@@ -4,7 +4,6 @@ built lazily. MediaPipe BlazeFace is the default; dlib HOG and dlib's CNN are al
 from __future__ import annotations
 
 import functools
-import importlib
 from typing import Protocol
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy.typing as npt
 from peeka.biometrics import _models
 from peeka.biometrics.imageio import RGBImage
 from peeka.biometrics.types import Box, Face
+from peeka.plugins import instantiate
 
 
 class Detector(Protocol):
@@ -33,11 +33,7 @@ DETECTORS: dict[str, str] = {
 
 @functools.cache
 def get_detector(name: str) -> Detector:
-    try:
-        module_name, _, attr = DETECTORS[name].partition(":")
-    except KeyError:
-        raise ValueError(f"Unknown detector {name!r}; choose one of {sorted(DETECTORS)}") from None
-    detector: Detector = getattr(importlib.import_module(module_name), attr)()
+    detector: Detector = instantiate(DETECTORS, name, "detector")
     return detector
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -12,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from peeka.biometrics import _models
+from peeka.plugins import instantiate
 
 
 class Embedder(Protocol):
@@ -31,11 +31,7 @@ EMBEDDERS: dict[str, str] = {
 
 @functools.cache
 def get_embedder(name: str) -> Embedder:
-    try:
-        module_name, _, attr = EMBEDDERS[name].partition(":")
-    except KeyError:
-        raise ValueError(f"Unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)}") from None
-    embedder: Embedder = getattr(importlib.import_module(module_name), attr)()
+    embedder: Embedder = instantiate(EMBEDDERS, name, "embedder")
     return embedder
 
 

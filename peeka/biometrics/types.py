@@ -55,8 +55,6 @@ class AlignedFace:
 
     chip: npt.NDArray[np.uint8]
     landmarks: npt.NDArray[np.float64]
-    transform: npt.NDArray[np.float64]
-    """2x3 affine map from chip pixels to image pixels (for augmentation and debugging)."""
 
 
 @dataclass(frozen=True, eq=False)

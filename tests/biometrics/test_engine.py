@@ -86,6 +86,11 @@ def test_our_chip_matches_dlibs_own_face_chip(astronaut: RGBImage, engine: FaceE
     assert embedder_distance < 0.03
 
 
+def test_an_unknown_detector_name_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="Unknown detector 'nope'; choose one of"):
+        get_detector("nope")
+
+
 @pytest.mark.parametrize("name", ["mediapipe", "mediapipe-full", "hog", "cnn"])
 def test_every_detector_finds_the_astronaut_in_the_same_place(
     astronaut: RGBImage, name: str
