@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="latency of each pipeline stage on a 640x480 photo")
     p.add_argument("--json", action="store_true")
     p.add_argument("--image", type=Path, help="photo to use (default: scikit-image's astronaut)")
-    p.add_argument("--repeat", type=int, default=30, help="timed runs per stage")
+    p.add_argument("--repeat", type=_at_least(5), default=30, help="timed runs per stage")
     p.set_defaults(handler=_lazy("peeka.bench", "bench_engine"))
 
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
@@ -113,7 +113,7 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pairs", type=Path, required=True, help="LFW-format pairs.txt")
     p.add_argument("--images", type=Path, required=True, help="folder of <Name>/<Name>_NNNN.jpg")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--workers", type=int, help="processes (default: one per core)")
+    p.add_argument("--workers", type=_at_least(1), help="processes (default: one per core)")
     p.add_argument(
         "--cache",
         type=Path,
@@ -121,6 +121,19 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
         help="keep descriptors of these benchmark images in DIR, keyed by file hash and model "
         "version (off by default: Peeka writes no descriptor to disk unless asked)",
     )
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 
 def _lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
