@@ -79,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--image", type=Path, help="photo to use (default: scikit-image's astronaut)")
     p.add_argument("--repeat", type=_at_least(5), default=30, help="timed runs per stage")
     p.set_defaults(handler=_lazy("peeka.bench", "bench_engine"))
+    bench_sub = p.add_subparsers(metavar="TARGET")
+    p = bench_sub.add_parser("protection", help="1:N search per template scheme vs plain numpy")
+    p.add_argument(
+        "--gallery", type=_at_least(1), default=10_000, help="templates (default 10,000)"
+    )
+    p.add_argument("--repeat", type=_at_least(1), default=5, help="timed searches per scheme")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.bench_protection", "bench_protection"))
 
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
     p.set_defaults(handler=_lazy("peeka.commands", "demo"))

@@ -102,3 +102,21 @@ def test_the_demo_runs_the_cli_on_packaged_photos() -> None:
     assert "MATCH: distance" in done.stdout
     assert '"match": true' in done.stdout
     assert "[no_face]" in done.stderr and "[image_unsupported]" in done.stderr
+
+
+def test_bench_protection_times_a_real_search_per_scheme(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "protection", "--gallery", "300", "--repeat", "1", "--json"]) == 0
+    result = _json(capsys)
+    schemes = result["schemes"]
+    assert result["gallery"] == 300
+    for name in ("plaintext", "iom", "ckks"):
+        assert schemes[name]["search_ms"] > 0
+        assert schemes[name]["peak_rss_mb"] > 10
+        assert schemes[name]["ratio_to_plaintext"] > 0
+    assert schemes["plaintext"]["ratio_to_plaintext"] == 1.0
+    # The probe lies near template 0 and far from the rest: each search must find just that one.
+    assert schemes["iom"]["best_match"] == 0
+    assert schemes["ckks"]["accepted"] == 1 and schemes["ckks"]["blocks"] == 1
+    assert schemes["ndb"]["search_ms"] is None

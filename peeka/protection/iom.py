@@ -50,6 +50,24 @@ def protect(embedding: npt.ArrayLike, seed: bytes, params: IomParams = IomParams
     return _hash(projection(seed, params), x)
 
 
+def protect_many(
+    embeddings: npt.ArrayLike, seed: bytes, params: IomParams = IomParams(), *, chunk: int = 1024
+) -> npt.NDArray[np.uint8]:
+    """Codes of many embeddings under one seed, shape (n, m): a 1:N gallery shares a seed, so
+    the probe is hashed once. Chunked, because (n, m, q) scores would not fit in memory."""
+    rows = np.asarray(embeddings, dtype=np.float32)
+    if rows.ndim != 2 or rows.shape[1] != params.dim:
+        raise ValueError(f"embeddings must have shape (n, {params.dim}), got {rows.shape}")
+    if not np.isfinite(rows).all():
+        raise ValueError("embeddings contain NaN or infinity")
+    weights = projection(seed, params)
+    codes = np.empty((rows.shape[0], params.m), dtype=np.uint8)
+    for start in range(0, rows.shape[0], chunk):
+        scores = np.einsum("mqd,nd->nmq", weights, rows[start : start + chunk])
+        codes[start : start + chunk] = np.argmax(scores, axis=2)
+    return codes
+
+
 def similarity(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     """Fraction of positions where the two templates hold the same index (1/q if independent)."""
     first = _as_codes(a, "a")

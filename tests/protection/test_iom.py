@@ -16,6 +16,7 @@ from peeka.protection.iom import (
     preimage_attack,
     projection,
     protect,
+    protect_many,
     similarity,
     similarity_many,
 )
@@ -223,3 +224,13 @@ def test_it_rejects_bad_attack_inputs() -> None:
         preimage_attack(np.full(512, 16, dtype=np.uint8), SEED)
     with pytest.raises(ValueError, match="norm"):
         preimage_attack(codes, SEED, norm=0.0)
+
+
+def test_protect_many_equals_protect_one_by_one() -> None:
+    rows = np.random.default_rng(7).standard_normal((5, 128)).astype(np.float32)
+    many = protect_many(rows, SEED, chunk=2)
+    assert many.shape == (5, 512)
+    for row, codes in zip(rows, many, strict=True):
+        assert (protect(row, SEED) == codes).all()
+    with pytest.raises(ValueError, match="shape"):
+        protect_many(rows[:, :10], SEED)
