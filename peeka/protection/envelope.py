@@ -175,12 +175,25 @@ def must_update(
 
 def _canonical(value: Any) -> str:
     # One text per value: sorted keys, no spaces, no NaN or infinity (not JSON, not comparable).
+    _check_keys(value)
     try:
         return json.dumps(
             value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
         )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"template params must be plain JSON values: {exc}") from None
+
+
+def _check_keys(value: Any) -> None:
+    # json.dumps would silently turn {1: 2} into {"1": 2}; a stored value must come back as given.
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"template params keys must be strings, got {key!r}")
+            _check_keys(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_keys(item)
 
 
 def _parse_header(raw: bytes) -> dict[str, Any]:

@@ -275,13 +275,14 @@ class KeyVault:
         )
 
     def _new_key(self, keys: list[KeyInfo], purpose: Purpose) -> KeyInfo:
+        created = self._timestamp()  # a broken clock fails before any file is written
         taken = {info.id for info in keys}
         key_id = secrets.token_hex(_KEY_ID_BYTES)
         while key_id in taken:
             key_id = secrets.token_hex(_KEY_ID_BYTES)
         # The key file lands before the metadata naming it, so a listed key is always readable.
         _write_private(self._keys_dir / f"{key_id}.key", secrets.token_bytes(KEY_BYTES))
-        return KeyInfo(id=key_id, purpose=purpose, status="active", created=self._timestamp())
+        return KeyInfo(id=key_id, purpose=purpose, status="active", created=created)
 
     def _timestamp(self) -> datetime:
         stamp = self._now()
