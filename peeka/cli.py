@@ -88,6 +88,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("peeka.bench_protection", "bench_protection"))
 
+    p = sub.add_parser("keys", help="the key vault (PEEKA_KEY_DIR): status and rotation")
+    keys_sub = p.add_subparsers(required=True, metavar="ACTION")
+    for action, text in (("status", "list the vault's keys"), ("rotate", "start new keys")):
+        p = keys_sub.add_parser(action, help=text)
+        p.add_argument("--json", action="store_true")
+        p.add_argument(
+            "--key-dir",
+            type=Path,
+            help="vault directory (default: $PEEKA_KEY_DIR or ~/.local/share/peeka/keys)",
+        )
+        p.set_defaults(handler=_lazy("peeka.commands_keys", f"keys_{action}"))
+    p.add_argument("--purpose", choices=["wrap", "mac", "all"], default="all")
+
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
     p.set_defaults(handler=_lazy("peeka.commands", "demo"))
     return parser

@@ -120,3 +120,27 @@ def test_bench_protection_times_a_real_search_per_scheme(
     assert schemes["iom"]["best_match"] == 0
     assert schemes["ckks"]["accepted"] == 1 and schemes["ckks"]["blocks"] == 1
     assert schemes["ndb"]["search_ms"] is None
+
+
+def test_keys_status_and_rotate_show_ids_never_key_bytes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = tmp_path / "vault"
+    assert main(["keys", "status", "--key-dir", str(vault), "--json"]) == 0
+    assert _json(capsys)["keys"] == []
+    assert main(["keys", "rotate", "--key-dir", str(vault), "--json"]) == 0
+    first = _json(capsys)["active"]
+    assert set(first) == {"wrap", "mac"}
+    assert main(["keys", "rotate", "--purpose", "mac", "--key-dir", str(vault), "--json"]) == 0
+    second = _json(capsys)["active"]
+    assert second["mac"] != first["mac"]
+    assert main(["keys", "status", "--key-dir", str(vault), "--json"]) == 0
+    keys = _json(capsys)["keys"]
+    by_id = {k["id"]: k for k in keys}
+    assert by_id[first["mac"]]["status"] == "retired" and by_id[second["mac"]]["status"] == "active"
+    assert by_id[first["wrap"]]["status"] == "active"
+    secrets = [p.read_bytes() for p in (vault / "keys").iterdir()]
+    assert secrets and all(len(s) == 32 for s in secrets)
+    main(["keys", "status", "--key-dir", str(vault)])
+    shown = capsys.readouterr().out
+    assert all(s.hex() not in shown for s in secrets)
