@@ -42,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("probe", type=Path, help="photo embedded as at login")
     p.add_argument("--json", action="store_true", help="print JSON: match, score, threshold")
     p.add_argument("--calibration", type=Path, help="calibration file (default: the packaged one)")
-    p.add_argument("--threshold", type=float, help="distance threshold, overriding calibration")
+    p.add_argument(
+        "--threshold", type=_positive_float, help="distance threshold, overriding calibration"
+    )
     p.set_defaults(handler=_lazy("peeka.commands", "verify"))
 
     p = sub.add_parser("embed", help="print the 128-D descriptor and box of the face in a photo")
@@ -142,6 +144,16 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
         help="keep descriptors of these benchmark images in DIR, keyed by file hash and model "
         "version (off by default: Peeka writes no descriptor to disk unless asked)",
     )
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
 
 
 def _at_least(minimum: int) -> Callable[[str], int]:
