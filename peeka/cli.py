@@ -60,6 +60,28 @@ def _parser() -> argparse.ArgumentParser:
     _ablation_args(p)
     p.set_defaults(handler=_lazy("peeka.commands", "eval_lfw"))
 
+    p = eval_sub.add_parser(
+        "protection", help="template protection schemes vs unprotected (ISO/IEC 24745)"
+    )
+    _dataset_args(p)
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, roc.png, det.png")
+    p.add_argument(
+        "--ckks-pairs", type=_at_least(1), help="pairs to run through CKKS (default: all)"
+    )
+    p.add_argument(
+        "--preimage-sample",
+        type=_at_least(1),
+        default=20,
+        help="IoM templates attacked with the stolen seed (about 1 s each; default 20)",
+    )
+    # Evaluates the pipeline `verify` runs, never an ablation variant.
+    p.set_defaults(
+        handler=_lazy("peeka.commands_protection", "eval_protection"),
+        detector="mediapipe",
+        reference="mirror",
+        landmark_boxes=9,
+    )
+
     p = sub.add_parser("calibrate", help="write the threshold for a target false-match rate")
     _dataset_args(p)
     p.add_argument("--far", type=float, default=1e-4, help="target false-match rate")

@@ -72,7 +72,7 @@ def embed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _extract(args: argparse.Namespace) -> tuple[lfw.PairsFile, Extraction, float]:
+def extract_pairs(args: argparse.Namespace) -> tuple[lfw.PairsFile, Extraction, float]:
     pairs = lfw.read_pairs(args.pairs)
     if not args.images.is_dir():
         raise DatasetError(f"Images folder {args.images} does not exist.")
@@ -102,7 +102,7 @@ def _engine_config(args: argparse.Namespace) -> EngineConfig:
 
 
 def eval_lfw(args: argparse.Namespace) -> int:
-    pairs, extraction, wall = _extract(args)
+    pairs, extraction, wall = extract_pairs(args)
     s = verification.scores(pairs, extraction)
     result = verification.evaluate(s)
     computed = extraction.seconds[~extraction.cached]
@@ -180,7 +180,7 @@ def eval_lfw(args: argparse.Namespace) -> int:
 def calibrate(args: argparse.Namespace) -> int:
     if not 0 < args.far < 1:
         raise DatasetError(f"--far must be between 0 and 1, got {args.far}.")
-    pairs, extraction, _ = _extract(args)
+    pairs, extraction, _ = extract_pairs(args)
     s = verification.scores(pairs, extraction)
     if s.impostor.size * args.far < 10:
         raise DatasetError(
