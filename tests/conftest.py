@@ -49,3 +49,17 @@ def encode(image: RGBImage | Image.Image, fmt: str = "JPEG", **options: object) 
     buffer = io.BytesIO()
     picture.save(buffer, format=fmt, **options)
     return buffer.getvalue()
+
+
+def mini_pairs(lfw_dev: Path, tmp_path: Path, per_fold: int = 4) -> Path:
+    """A pairs file of the first `per_fold` same and different pairs of the first two official
+    folds: real LFW pairs, few enough for a test."""
+    lines = (lfw_dev / "pairs.txt").read_text().splitlines()
+    n = int(lines[0].split()[1])
+    chosen = []
+    for fold in range(2):
+        start = 1 + fold * 2 * n
+        chosen += lines[start : start + per_fold] + lines[start + n : start + n + per_fold]
+    path = tmp_path / "pairs.txt"
+    path.write_text(f"2\t{per_fold}\n" + "\n".join(chosen) + "\n")
+    return path

@@ -8,6 +8,7 @@ import pytest
 from peeka.cli import main
 from peeka.errors import DatasetError
 from peeka.evaluation.lfw import read_pairs
+from tests.conftest import mini_pairs
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -46,21 +47,10 @@ def test_a_malformed_pairs_file_names_the_problem(tmp_path: Path, text: str, mes
         read_pairs(_write(tmp_path, text))
 
 
-def _mini_pairs(lfw_dev: Path, tmp_path: Path, per_fold: int = 4) -> Path:
-    """The first `per_fold` same and different pairs of the first two official folds."""
-    lines = (lfw_dev / "pairs.txt").read_text().splitlines()
-    n = int(lines[0].split()[1])
-    chosen = []
-    for fold in range(2):
-        start = 1 + fold * 2 * n
-        chosen += lines[start : start + per_fold] + lines[start + n : start + n + per_fold]
-    return _write(tmp_path, f"2\t{per_fold}\n" + "\n".join(chosen) + "\n")
-
-
 def test_eval_lfw_on_a_few_real_pairs(
     lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pairs = _mini_pairs(lfw_dev, tmp_path)
+    pairs = mini_pairs(lfw_dev, tmp_path)
     report = tmp_path / "report"
     code = main(
         [
@@ -102,7 +92,7 @@ def test_eval_lfw_on_a_few_real_pairs(
 def test_eval_lfw_reports_missing_images_clearly(
     lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pairs = _mini_pairs(lfw_dev, tmp_path, per_fold=1)
+    pairs = mini_pairs(lfw_dev, tmp_path, per_fold=1)
     code = main(["eval", "lfw", "--pairs", str(pairs), "--images", str(tmp_path), "--json"])
     assert code == 2
     error = json.loads(capsys.readouterr().out)["error"]
@@ -112,7 +102,7 @@ def test_eval_lfw_reports_missing_images_clearly(
 def test_calibrate_writes_a_threshold_the_verify_command_uses(
     lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pairs = _mini_pairs(lfw_dev, tmp_path)
+    pairs = mini_pairs(lfw_dev, tmp_path)
     output = tmp_path / "calibration.json"
     args = [
         "calibrate",

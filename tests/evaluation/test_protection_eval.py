@@ -8,6 +8,7 @@ import pytest
 
 from peeka.cli import main
 from peeka.evaluation.protection import dsys, eer_threshold
+from tests.conftest import mini_pairs
 
 
 def test_dsys_is_zero_for_identical_score_distributions() -> None:
@@ -41,25 +42,12 @@ def test_eer_threshold_separates_separable_scores() -> None:
     assert eer_threshold([0.5, 0.9], [0.1, 0.6]) in (0.5, 0.6)
 
 
-def _mini_pairs(lfw_dev: Path, tmp_path: Path, per_fold: int = 4) -> Path:
-    """The first `per_fold` same and different pairs of the first two official folds."""
-    lines = (lfw_dev / "pairs.txt").read_text().splitlines()
-    n = int(lines[0].split()[1])
-    chosen = []
-    for fold in range(2):
-        start = 1 + fold * 2 * n
-        chosen += lines[start : start + per_fold] + lines[start + n : start + n + per_fold]
-    path = tmp_path / "pairs.txt"
-    path.write_text(f"2\t{per_fold}\n" + "\n".join(chosen) + "\n")
-    return path
-
-
 def test_eval_protection_on_a_few_real_pairs(
     lfw_dev: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report_dir = tmp_path / "report"
     code = main(
-        ["eval", "protection", "--pairs", str(_mini_pairs(lfw_dev, tmp_path)),
+        ["eval", "protection", "--pairs", str(mini_pairs(lfw_dev, tmp_path)),
          "--images", str(lfw_dev / "images"), "--json", "--report", str(report_dir),
          "--workers", "2", "--preimage-sample", "2"]
     )  # fmt: skip
