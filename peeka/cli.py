@@ -13,6 +13,12 @@ from typing import Any
 from peeka.errors import PeekaError
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+DEFAULT_PIPELINE: dict[str, Any] = {
+    "detector": "mediapipe",
+    "reference": "mirror",
+    "landmark_boxes": 9,
+}
+"""The ablation flags' defaults: the pipeline `verify` runs."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,12 +80,9 @@ def _parser() -> argparse.ArgumentParser:
         default=20,
         help="IoM templates attacked with the stolen seed (about 1 s each; default 20)",
     )
-    # Evaluates the pipeline `verify` runs, never an ablation variant.
+    # Both evaluate the pipeline `verify` runs, never an ablation variant.
     p.set_defaults(
-        handler=_lazy("peeka.commands_protection", "eval_protection"),
-        detector="mediapipe",
-        reference="mirror",
-        landmark_boxes=9,
+        handler=_lazy("peeka.commands_protection", "eval_protection"), **DEFAULT_PIPELINE
     )
 
     p = sub.add_parser("calibrate", help="write the threshold for a target false-match rate")
@@ -90,13 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="calibration file to write (default: $PEEKA_CALIBRATION or the packaged file)",
     )
-    # Calibrates the pipeline `verify` runs, never an ablation variant.
-    p.set_defaults(
-        handler=_lazy("peeka.commands", "calibrate"),
-        detector="mediapipe",
-        reference="mirror",
-        landmark_boxes=9,
-    )
+    p.set_defaults(handler=_lazy("peeka.commands", "calibrate"), **DEFAULT_PIPELINE)
 
     p = sub.add_parser("bench", help="latency of each pipeline stage on a 640x480 photo")
     p.add_argument("--json", action="store_true")
@@ -135,13 +132,13 @@ def _ablation_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--detector",
         choices=["mediapipe", "mediapipe-full", "hog", "cnn"],
-        default="mediapipe",
+        default=DEFAULT_PIPELINE["detector"],
         help="first detector; the other of mediapipe/hog is the fallback (default: mediapipe)",
     )
     p.add_argument(
         "--reference",
         choices=["mirror", "single"],
-        default="mirror",
+        default=DEFAULT_PIPELINE["reference"],
         help="enrollment crops averaged into the reference: the chip and its mirror image "
         "(default) or the chip alone (as a probe)",
     )
@@ -149,7 +146,7 @@ def _ablation_args(p: argparse.ArgumentParser) -> None:
         "--landmark-boxes",
         type=int,
         choices=[9, 1],
-        default=9,
+        default=DEFAULT_PIPELINE["landmark_boxes"],
         help="boxes the landmark model is averaged over (default 9; 1 = dlib's plain way)",
     )
 
