@@ -120,7 +120,12 @@ def _parser() -> argparse.ArgumentParser:
             help="vault directory (default: $PEEKA_KEY_DIR or ~/.local/share/peeka/keys)",
         )
         p.set_defaults(handler=_lazy("peeka.commands_keys", f"keys_{action}"))
-    p.add_argument("--purpose", choices=["wrap", "mac", "all"], default="all")
+    p.add_argument(
+        "--purpose",
+        choices=["wrap", "mac", "ckks", "all"],
+        default="all",
+        help="wrap: per-user keys; mac: template integrity; ckks: the CKKS key pair",
+    )
 
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
     p.set_defaults(handler=_lazy("peeka.commands", "demo"))

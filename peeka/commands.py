@@ -20,8 +20,9 @@ from peeka.biometrics.align import IDENTITY, NINE_BOXES, SINGLE_BOX
 from peeka.biometrics.engine import REFERENCE_TRANSFORMS, EngineConfig
 from peeka.cli import EXIT_NO_MATCH, EXIT_OK, emit
 from peeka.errors import DatasetError
-from peeka.evaluation import lfw, report, verification
+from peeka.evaluation import lfw, metrics, report, scheme_calibration, verification
 from peeka.evaluation.extract import Extraction, extract
+from peeka.protection.schemes import IOM_PARAMS, NDB_PARAMS, plain_params
 
 
 def verify(args: argparse.Namespace) -> int:
@@ -188,26 +189,77 @@ def calibrate(args: argparse.Namespace) -> int:
             "(at least 10 false matches must be observable); use a larger image set."
         )
     threshold, measured, tar = verification.distance_threshold_at_far(s, args.far)
+    model = default_engine().model
+    dataset = f"{args.pairs.parent.name}/{args.pairs.name}"
+    today = dt.date.today().isoformat()
     cal = calibration.Calibration(
-        model=default_engine().model,
+        model=model,
         threshold=round(threshold, 6),
         target_far=args.far,
         measured_far=measured,
         tar=tar,
         genuine_comparisons=int(s.genuine.size),
         impostor_comparisons=int(s.impostor.size),
-        dataset=f"{args.pairs.parent.name}/{args.pairs.name}",
-        created=dt.date.today().isoformat(),
+        dataset=dataset,
+        created=today,
     )
+    schemes = _calibrate_schemes(extraction, args.far, model, dataset, today)
     output = args.output or calibration.default_path()
-    calibration.save(cal, output)
-    emit(
-        args,
-        {**cal.__dict__, "path": str(output)},
+    calibration.save(cal, output, schemes)
+    lines = [
         f"{cal.model}: accept distance <= {cal.threshold:.4f} for FAR {args.far:g} "
-        f"(measured FAR {measured:.2e}, TAR {tar * 100:.2f} %) -> {output}",
-    )
+        f"(measured FAR {measured:.2e}, TAR {tar * 100:.2f} %) -> {output}"
+    ]
+    lines += [
+        f"{c.scheme}: accept similarity >= {c.threshold:.4f} (measured FAR {c.measured_far:.2e} "
+        f"on {c.impostor_comparisons:,} impostor comparisons, TAR {c.tar * 100:.2f} %)"
+        for c in schemes
+    ]
+    payload = {**cal.__dict__, "path": str(output)}
+    payload["schemes"] = {
+        c.scheme: {k: v for k, v in c.__dict__.items() if k != "center"} for c in schemes
+    }
+    emit(args, payload, "\n".join(lines))
     return EXIT_OK
+
+
+def _calibrate_schemes(
+    extraction: Extraction, far: float, model: str, dataset: str, created: str
+) -> list[calibration.SchemeCalibration]:
+    """The `iom` and `ndb` score thresholds at `far`; the NDB center is the mean reference."""
+    center = extraction.references.astype(np.float64).mean(axis=0)
+    measured = [
+        (scheme_calibration.iom_scores(extraction, IOM_PARAMS), plain_params(IOM_PARAMS)),
+        (
+            scheme_calibration.ndb_scores(extraction, center, NDB_PARAMS),
+            plain_params(NDB_PARAMS),
+        ),
+    ]
+    out = []
+    for scores, params in measured:
+        if not metrics.far_resolvable(scores.impostor.size, far):
+            raise DatasetError(
+                f"{scores.impostor.size:,} {scores.scheme} impostor comparisons cannot resolve "
+                f"FAR {far:g}; use a larger image set."
+            )
+        found = scheme_calibration.threshold_at_far(scores, far)
+        out.append(
+            calibration.SchemeCalibration(
+                model=model,
+                scheme=scores.scheme,
+                params=params,
+                threshold=found.threshold,
+                target_far=far,
+                measured_far=found.measured_far,
+                tar=found.tar,
+                genuine_comparisons=found.genuine_comparisons,
+                impostor_comparisons=found.impostor_comparisons,
+                dataset=dataset,
+                created=created,
+                center=[round(float(v), 8) for v in center] if scores.scheme == "ndb" else None,
+            )
+        )
+    return out
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import argparse
 from typing import Any, cast
 
 from peeka.cli import EXIT_OK, emit
+from peeka.protection.schemes import ckks_key_ids, rotate_ckks_key
 from peeka.protection.vault import PURPOSES, KeyVault, Purpose
 
 
@@ -26,23 +27,36 @@ def keys_status(args: argparse.Namespace) -> int:
             for k in keys
         ],
     }
+    ckks_ids, active = ckks_key_ids(vault)
+    payload["ckks_keys"] = [
+        {"id": k, "status": "active" if k == active else "retired"} for k in ckks_ids
+    ]
     lines = [f"key vault: {vault.directory}"]
-    if not keys:
+    if not keys and not ckks_ids:
         lines.append("no keys yet: each purpose gets its first key when it is first used")
     lines += [
         f"{k.id}  {k.purpose:<5} {k.status:<8} created {k.created:%Y-%m-%d %H:%M:%S}Z"
         + (f", retired {k.retired:%Y-%m-%d %H:%M:%S}Z" if k.retired else "")
         for k in keys
     ]
+    lines += [f"{k}  ckks  {'active' if k == active else 'retired'}" for k in ckks_ids]
     emit(args, payload, "\n".join(lines))
     return EXIT_OK
 
 
 def keys_rotate(args: argparse.Namespace) -> int:
     vault = KeyVault(args.key_dir)
-    purposes = PURPOSES if args.purpose == "all" else (args.purpose,)
-    before = {k.purpose: k.id for k in vault.status() if k.status == "active"}
-    rotated = {purpose: vault.rotate(cast(Purpose, purpose)) for purpose in purposes}
+    purposes = (*PURPOSES, "ckks") if args.purpose == "all" else (args.purpose,)
+    before: dict[str, str] = {k.purpose: k.id for k in vault.status() if k.status == "active"}
+    active_ckks = ckks_key_ids(vault)[1]
+    if active_ckks:
+        before["ckks"] = active_ckks
+    rotated = {
+        purpose: rotate_ckks_key(vault)
+        if purpose == "ckks"
+        else vault.rotate(cast(Purpose, purpose))
+        for purpose in purposes
+    }
     emit(
         args,
         {"directory": str(vault.directory), "active": rotated, "retired": before},

@@ -130,7 +130,7 @@ def test_keys_status_and_rotate_show_ids_never_key_bytes(
     assert _json(capsys)["keys"] == []
     assert main(["keys", "rotate", "--key-dir", str(vault), "--json"]) == 0
     first = _json(capsys)["active"]
-    assert set(first) == {"wrap", "mac"}
+    assert set(first) == {"wrap", "mac", "ckks"}
     assert main(["keys", "rotate", "--purpose", "mac", "--key-dir", str(vault), "--json"]) == 0
     second = _json(capsys)["active"]
     assert second["mac"] != first["mac"]
@@ -139,6 +139,11 @@ def test_keys_status_and_rotate_show_ids_never_key_bytes(
     by_id = {k["id"]: k for k in keys}
     assert by_id[first["mac"]]["status"] == "retired" and by_id[second["mac"]]["status"] == "active"
     assert by_id[first["wrap"]]["status"] == "active"
+    assert main(["keys", "rotate", "--purpose", "ckks", "--key-dir", str(vault), "--json"]) == 0
+    third = _json(capsys)["active"]
+    assert main(["keys", "status", "--key-dir", str(vault), "--json"]) == 0
+    ckks_keys = {k["id"]: k["status"] for k in _json(capsys)["ckks_keys"]}
+    assert ckks_keys == {first["ckks"]: "retired", third["ckks"]: "active"}
     secrets = [p.read_bytes() for p in (vault / "keys").iterdir()]
     assert secrets and all(len(s) == 32 for s in secrets)
     main(["keys", "status", "--key-dir", str(vault)])

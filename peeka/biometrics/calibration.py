@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,27 @@ class Calibration:
     created: str
 
 
+@dataclass(frozen=True)
+class SchemeCalibration:
+    """Accept a protected comparison when the scheme's similarity score is at least
+    `threshold` (a fraction in [0, 1]); measured like `Calibration`, for one scheme with the
+    `params` it was measured with, which must equal the scheme's current ones."""
+
+    model: str
+    scheme: str
+    params: dict[str, Any]
+    threshold: float
+    target_far: float
+    measured_far: float
+    tar: float
+    genuine_comparisons: int
+    impostor_comparisons: int
+    dataset: str
+    created: str
+    center: list[float] | None = field(default=None)
+    """For `ndb`: the mean descriptor of the calibration faces, subtracted before binarising."""
+
+
 def default_path() -> Path:
     """`PEEKA_CALIBRATION` if set, else the file shipped inside the package."""
     env = os.environ.get("PEEKA_CALIBRATION")
@@ -40,21 +61,7 @@ def default_path() -> Path:
 
 def load(model: str, path: Path | None = None) -> Calibration:
     path = path or default_path()
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CalibrationError(
-            f"Calibration file {path} does not exist. Create one with `peeka calibrate`."
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise CalibrationError(f"Calibration file {path} cannot be read: {exc}") from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise CalibrationError(f"{path} is not a Peeka calibration file.")
-    if document.get("version") != VERSION:
-        raise CalibrationError(
-            f"{path} has calibration format version {document.get('version')!r}; this Peeka "
-            f"reads version {VERSION}. Recreate it with `peeka calibrate`."
-        )
+    document = _read(path)
     entry = document.get("models", {}).get(model)
     if entry is None:
         raise CalibrationError(
@@ -70,8 +77,49 @@ def load(model: str, path: Path | None = None) -> Calibration:
     return calibration
 
 
-def save(calibration: Calibration, path: Path) -> None:
-    """Write or update the entry for `calibration.model`, keeping other models' entries."""
+def load_scheme(model: str, scheme: str, path: Path | None = None) -> SchemeCalibration:
+    """The score threshold of protection `scheme` over descriptors of `model`."""
+    path = path or default_path()
+    entry = _read(path).get("schemes", {}).get(model, {}).get(scheme)
+    if entry is None:
+        raise CalibrationError(
+            f"{path} has no {scheme!r} threshold for model {model!r}. Run `peeka calibrate` "
+            "on a pairs file to measure it."
+        )
+    try:
+        calibration = SchemeCalibration(**entry)
+        threshold = float(calibration.threshold)
+    except (TypeError, ValueError) as exc:
+        raise CalibrationError(f"{path}: the {scheme!r} entry is malformed ({exc}).") from exc
+    if not 0 < threshold < 1:
+        raise CalibrationError(f"{path}: {scheme!r} threshold {threshold} is out of range.")
+    return calibration
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CalibrationError(
+            f"Calibration file {path} does not exist. Create one with `peeka calibrate`."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise CalibrationError(f"Calibration file {path} cannot be read: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CalibrationError(f"{path} is not a Peeka calibration file.")
+    if document.get("version") != VERSION:
+        raise CalibrationError(
+            f"{path} has calibration format version {document.get('version')!r}; this Peeka "
+            f"reads version {VERSION}. Recreate it with `peeka calibrate`."
+        )
+    return document
+
+
+def save(
+    calibration: Calibration, path: Path, schemes: list[SchemeCalibration] | None = None
+) -> None:
+    """Write or update the entry for `calibration.model` and its `schemes`, keeping other
+    models' and schemes' entries."""
     document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "models": {}}
     if path.exists():
         try:
@@ -81,6 +129,9 @@ def save(calibration: Calibration, path: Path) -> None:
         except ValueError:
             pass
     document["models"][calibration.model] = asdict(calibration)
+    for scheme in schemes or []:
+        entries = document.setdefault("schemes", {}).setdefault(scheme.model, {})
+        entries[scheme.scheme] = asdict(scheme)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")

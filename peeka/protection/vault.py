@@ -45,6 +45,8 @@ _WRAP_HEADER_BYTES = len(_WRAP_MAGIC) + _KEY_ID_BYTES
 _WRAP_MIN_BYTES = _WRAP_HEADER_BYTES + _NONCE_BYTES + _GCM_TAG_BYTES
 # Group or other holding any access bit: read leaks keys, write lets a key be swapped.
 _PRIVATE_MASK = 0o077
+# Names of the wrapped values `put_secret` keeps under secrets/: also their file names.
+_SECRET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 
 
 class VaultError(PeekaError):
@@ -119,6 +121,8 @@ class KeyVault:
             vault.json           mode 0600, metadata only: {"format": 1, "keys": [{"id",
                                  "purpose", "status", "created", "retired"}, ...]}
             keys/<id>.key        mode 0600, the raw 32 key bytes; the keys/ folder is 0700
+            secrets/<name>       mode 0600, values `put_secret` wrapped with a "wrap" key
+                                 (e.g. the CKKS secret context); the folder is 0700
             .lock                mode 0600, flock'ed around every metadata change
 
     Files are written to a fresh 0600 temporary file and renamed into place, so no key is ever
@@ -239,6 +243,49 @@ class KeyVault:
                 "restore it from a backup or re-enroll"
             )
 
+    # --- wrapped secrets ---------------------------------------------------------------------
+
+    def put_secret(self, name: str, data: bytes) -> None:
+        """Keep `data` under `name` in the vault, wrapped with the active "wrap" key and bound
+        to the name, so a file renamed or swapped with another does not unwrap."""
+        path = self._secret_path(name)
+        _write_private(path, self.wrap(data, context=_secret_context(name)))
+
+    def get_secret(self, name: str) -> bytes | None:
+        """What `put_secret` kept under `name`, or None if nothing was."""
+        path = self._secret_path(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            _check_private(path, os.fstat(handle.fileno()), "file", "chmod 600")
+            wrapped = handle.read()
+        return self.unwrap(wrapped, context=_secret_context(name))
+
+    def delete_secret(self, name: str) -> None:
+        """Forget `name`; a no-op if nothing is kept under it."""
+        with contextlib.suppress(FileNotFoundError):
+            self._secret_path(name).unlink()
+            _fsync_dir(self._secrets_dir)
+
+    def secret_names(self) -> list[str]:
+        """Names `put_secret` keeps, sorted."""
+        self._ensure_directories()
+        return sorted(p.name for p in self._secrets_dir.iterdir() if _SECRET_NAME.fullmatch(p.name))
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the vault's lock (across processes), e.g. to create a shared secret once."""
+        with self._locked():
+            yield
+
+    def _secret_path(self, name: str) -> Path:
+        if not isinstance(name, str) or not _SECRET_NAME.fullmatch(name):
+            raise ValueError(f"vault secret names are 1-64 of [a-z0-9.-], got {name!r}")
+        self._ensure_directories()
+        return self._secrets_dir / name
+
     # --- files -------------------------------------------------------------------------------
 
     @property
@@ -248,6 +295,10 @@ class KeyVault:
     @property
     def _keys_dir(self) -> Path:
         return self.directory / "keys"
+
+    @property
+    def _secrets_dir(self) -> Path:
+        return self.directory / "secrets"
 
     def _key(self, key_id: str, purpose: Purpose | None) -> bytes:
         info = self._info(key_id)
@@ -294,7 +345,7 @@ class KeyVault:
         if self._ready:
             return
         self.directory.parent.mkdir(parents=True, exist_ok=True)
-        for folder in (self.directory, self._keys_dir):
+        for folder in (self.directory, self._keys_dir, self._secrets_dir):
             _make_private_dir(folder)
             _check_private(folder, folder.stat(), "directory", "chmod 700")
         self._ready = True
@@ -360,6 +411,10 @@ def _check_context(context: bytes) -> None:
     # An empty context would let a wrapped value move freely between users and uses.
     if not context:
         raise ValueError("wrap/unwrap need a non-empty context such as b'user:42/iom-seed'")
+
+
+def _secret_context(name: str) -> bytes:
+    return b"peeka/vault/secret/" + name.encode()
 
 
 def _active(keys: list[KeyInfo], purpose: str) -> KeyInfo | None:

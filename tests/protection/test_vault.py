@@ -126,6 +126,28 @@ def test_wrap_round_trip(tmp_path: Path) -> None:
     assert vault.unwrap(vault.wrap(b"", context=CONTEXT), context=CONTEXT) == b""
 
 
+def test_secrets_are_kept_wrapped_in_private_files_bound_to_their_name(tmp_path: Path) -> None:
+    vault = KeyVault(tmp_path / "v")
+    assert vault.get_secret("ckks-key") is None and vault.secret_names() == []
+    vault.put_secret("ckks-key", SEED * 100)
+    vault.put_secret("other", b"x")
+    path = tmp_path / "v" / "secrets" / "ckks-key"
+    assert _mode(path) == 0o600 and _mode(path.parent) == 0o700
+    assert SEED not in path.read_bytes()
+    assert KeyVault(tmp_path / "v").get_secret("ckks-key") == SEED * 100
+    assert vault.secret_names() == ["ckks-key", "other"]
+    # A file moved to another name does not unwrap there.
+    (tmp_path / "v" / "secrets" / "other").write_bytes(path.read_bytes())
+    with pytest.raises(UnwrapError):
+        vault.get_secret("other")
+    vault.delete_secret("ckks-key")
+    vault.delete_secret("ckks-key")
+    assert vault.get_secret("ckks-key") is None
+    for name in ("", "../keys/x", "UPPER", "a" * 65, ".hidden"):
+        with pytest.raises(ValueError, match="secret names"):
+            vault.put_secret(name, b"x")
+
+
 def test_unwrap_rejects_another_context(tmp_path: Path) -> None:
     vault = KeyVault(tmp_path / "v")
     wrapped = vault.wrap(SEED, context=CONTEXT)
