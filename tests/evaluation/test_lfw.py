@@ -122,3 +122,10 @@ def test_calibrate_writes_a_threshold_the_verify_command_uses(
     written = json.loads(output.read_text())["models"]["dlib_resnet_v1"]
     assert 0.3 < written["threshold"] < 0.8
     assert written["measured_far"] <= 0.05
+    schemes = json.loads(output.read_text())["schemes"]["dlib_resnet_v1"]
+    assert set(schemes) == {"iom", "ndb"}
+    for name, entry in schemes.items():
+        # Similarities: LFW strangers average about 0.5 in both schemes, the same face near 1.
+        assert 0.5 < entry["threshold"] < 1.0, name
+        assert entry["measured_far"] <= 0.05 and entry["tar"] > 0.5, name
+    assert len(schemes["ndb"]["center"]) == 128 and schemes["iom"]["center"] is None
