@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/peeka demo
+	$(BIN)/peeka serve
 
 test: $(STAMP)
 	$(BIN)/ruff check peeka tests

@@ -127,6 +127,28 @@ def _parser() -> argparse.ArgumentParser:
         help="wrap: per-user keys; mac: template integrity; ckks: the CKKS key pair",
     )
 
+    p = sub.add_parser("serve", help="apply migrations and serve the web platform (gunicorn)")
+    p.add_argument("--port", type=_at_least(1), default=8000)
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 with --https)")
+    p.add_argument("--workers", type=_at_least(1), default=2, help="processes (default 2)")
+    p.add_argument(
+        "--https", action="store_true", help="serve TLS with a self-signed certificate (LAN use)"
+    )
+    p.set_defaults(handler=_lazy("peeka.commands_web", "serve"))
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands_web", "migrate"))
+
+    p = sub.add_parser("user", help="manage web accounts")
+    user_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = user_sub.add_parser("create", help="create an account; the password comes on stdin")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--admin", action="store_true", help="make the account an administrator")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands_web", "user_create"))
+
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
     p.set_defaults(handler=_lazy("peeka.commands", "demo"))
     return parser

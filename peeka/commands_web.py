@@ -1,0 +1,170 @@
+"""`peeka serve`, `peeka migrate` and `peeka user create`: the web platform from the command line.
+
+Settings come from the environment (README, "Configuration"); these commands only set up Django
+with them, apply migrations and start gunicorn."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+from peeka.cli import EXIT_ERROR, EXIT_OK, emit
+
+SETTINGS = "peeka.web.settings"
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    import django
+
+    django.setup()
+
+
+def migrate(args: argparse.Namespace) -> int:
+    setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if not args.json else 0)
+    emit(args, {"migrated": True}, "database is up to date")
+    return EXIT_OK
+
+
+def ensure_admin() -> str | None:
+    """Create the `admin` superuser when no superuser exists. Its password is
+    PEEKA_ADMIN_PASSWORD, or a random one that is returned so it can be printed once."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    if users.objects.filter(is_superuser=True).exists():
+        return None
+    password = os.environ.get("PEEKA_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    users.objects.create_superuser("admin", password=password)
+    return None if os.environ.get("PEEKA_ADMIN_PASSWORD") else password
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.https:
+        hosts = _lan_names()
+        existing = os.environ.get("PEEKA_ALLOWED_HOSTS", "127.0.0.1,localhost")
+        os.environ["PEEKA_ALLOWED_HOSTS"] = ",".join([existing, *hosts])
+    setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    password = ensure_admin()
+    if password:
+        print(f"Created the admin account: user admin, password {password} (shown only once)")
+    host = args.host or ("0.0.0.0" if args.https else "127.0.0.1")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "peeka.web.wsgi:application",
+        "--bind",
+        f"{host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+    ]
+    scheme = "http"
+    if args.https:
+        cert, key = _self_signed(Path(settings.DATA_DIR) / "tls")
+        command += ["--certfile", str(cert), "--keyfile", str(key)]
+        scheme = "https"
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"Peeka is serving at {scheme}://{shown}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    os.execv(sys.executable, command)
+    return EXIT_OK  # not reached
+
+
+def user_create(args: argparse.Namespace) -> int:
+    setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if not args.password_stdin:
+        print("peeka: pass the password on standard input with --password-stdin", file=sys.stderr)
+        return EXIT_ERROR
+    password = sys.stdin.readline().rstrip("\n")
+    users = get_user_model()
+    user = users(username=args.name)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        print(f"peeka: {' '.join(exc.messages)} [password_invalid]", file=sys.stderr)
+        return EXIT_ERROR
+    if users.objects.filter(username=args.name).exists():
+        print(f"peeka: user {args.name!r} already exists [user_exists]", file=sys.stderr)
+        return EXIT_ERROR
+    user.set_password(password)
+    user.is_staff = user.is_superuser = args.admin
+    user.save()
+    emit(args, {"user": args.name, "admin": args.admin}, f"created user {args.name}")
+    return EXIT_OK
+
+
+def _lan_names() -> list[str]:
+    names = [socket.gethostname()]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent; this picks the LAN address
+            names.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    return names
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for this machine's names, made once, key file 0600."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = ["localhost", "127.0.0.1", *_lan_names()]
+    alternative: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):
+        try:
+            alternative.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternative.append(x509.DNSName(name))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Peeka (self-signed)")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path

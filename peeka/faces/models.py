@@ -1,0 +1,59 @@
+"""What the database keeps about faces: sealed protected templates, the wrapped per-user keys
+they need, and the audit log. No image and no raw descriptor has a column here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class UserKey(models.Model):
+    """A per-user template key, wrapped by the vault's "wrap" key (a `SeedStore` row).
+    Deleting it revokes the template that uses it."""
+
+    key_id = models.CharField(max_length=16, primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_keys", null=True
+    )
+    wrapped = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class FaceTemplate(models.Model):
+    """One protected template (a sealed envelope, see `peeka.protection.envelope`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_templates"
+    )
+    scheme = models.CharField(max_length=16)
+    key_id = models.CharField(max_length=64)
+    data = models.BinaryField()
+    frames_used = models.PositiveSmallIntegerField()
+    consent_version = models.CharField(max_length=16)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user"])]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+class AuditEvent(models.Model):
+    """One authentication event. `reason` names the failed check (clients never see it)."""
+
+    time = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    """The name that was claimed, which may belong to nobody."""
+    event = models.CharField(max_length=32)
+    success = models.BooleanField()
+    reason = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["-time"]

@@ -1,0 +1,333 @@
+"""Face enrollment, 1:1 verification and 1:N identification for the web platform and the API.
+
+The only place Django code meets the engine and the protection schemes. Frames arrive as bytes,
+are decoded and embedded in memory and dropped at the end of the call; the database receives
+sealed protected templates and wrapped keys only.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+
+from peeka.accounts.models import User
+from peeka.biometrics import calibration, default_engine, load_image
+from peeka.biometrics.engine import distance
+from peeka.errors import PeekaError
+from peeka.faces.models import AuditEvent, FaceTemplate, UserKey
+from peeka.protection.schemes import (
+    SCHEMES,
+    IomScheme,
+    NdbScheme,
+    ProtectionScheme,
+    get_scheme,
+    iom_codes,
+    ndb_database,
+)
+from peeka.protection.vault import KeyVault, VaultError
+
+CONSENT_VERSION = "1"
+CONSENT_TEXT = (
+    "Peeka will take about ten pictures of your face from the camera, turn the best of them "
+    "into a protected template and throw the pictures away. No picture and no raw face "
+    "measurement is stored. You can see, renew and delete your template at any time on the "
+    '"My face data" page, and deleting your account deletes it.'
+)
+_REAUTH_KEY = "peeka_reauth_at"
+_KEPT_FRAMES = 5
+"""Frames averaged into the reference (each costs two network passes)."""
+
+Embedding = npt.NDArray[np.float32]
+
+
+class EnrollmentError(PeekaError):
+    """Too few usable frames; the message says what to change."""
+
+    code = "enrollment_failed"
+
+
+class DbSeedStore:
+    """`SeedStore` over `UserKey` rows. A key is stored without its user and claimed by
+    `_enroll_user` in the same transaction as the template."""
+
+    def put(self, key_id: str, wrapped: bytes) -> None:
+        UserKey.objects.create(key_id=key_id, wrapped=wrapped)
+
+    def get(self, key_id: str) -> bytes | None:
+        row = UserKey.objects.filter(key_id=key_id).values_list("wrapped", flat=True).first()
+        return None if row is None else bytes(row)
+
+    def delete(self, key_id: str) -> None:
+        UserKey.objects.filter(key_id=key_id).delete()
+
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def vault() -> KeyVault:
+    return KeyVault()
+
+
+def scheme(name: str) -> ProtectionScheme:
+    """The scheme `name`, made once per process (CKKS key loading takes seconds)."""
+    with _lock:
+        return _scheme(name)
+
+
+@functools.cache
+def _scheme(name: str) -> ProtectionScheme:
+    return get_scheme(name, vault=vault(), seeds=DbSeedStore())
+
+
+def scheme_names() -> list[str]:
+    return sorted(SCHEMES)
+
+
+@dataclass(frozen=True)
+class Probe:
+    embedding: Embedding | None
+    reason: str
+    """"ok", or the error code that made the frame unusable."""
+
+
+def probe(frame: bytes) -> Probe:
+    """The login descriptor of a frame, or why there is none (never raised: a bad frame is an
+    ordinary failed attempt)."""
+    try:
+        image = load_image(frame)
+        return Probe(default_engine().probe(image).embedding, "ok")
+    except PeekaError as exc:
+        return Probe(None, exc.code)
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    template: FaceTemplate
+    frames_used: int
+    frames_received: int
+
+
+def enroll(user: User, frames: Sequence[bytes], scheme_name: str) -> Enrollment:
+    """Enroll `user` from camera frames: keep the good frames that agree on one identity,
+    average the best into a reference, protect it with `scheme_name`, and replace the user's
+    earlier templates (revoking their keys) in one transaction."""
+    if scheme_name not in SCHEMES:
+        raise EnrollmentError(f"Unknown protection scheme {scheme_name!r}.")
+    low, high = settings.PEEKA_ENROLL_MIN_FRAMES, settings.PEEKA_ENROLL_MAX_FRAMES
+    if not low <= len(frames) <= high:
+        raise EnrollmentError(f"Send between {low} and {high} frames, not {len(frames)}.")
+    images, embeddings, reasons = [], [], Counter[str]()
+    for frame in frames:
+        try:
+            image = load_image(frame)
+            embeddings.append(default_engine().probe(image).embedding)
+            images.append(image)
+        except PeekaError as exc:
+            reasons[exc.code] += 1
+    agreeing = _agreeing(embeddings)
+    if len(agreeing) < low:
+        raise EnrollmentError(_advice(reasons, len(embeddings) - len(agreeing), len(frames)))
+    best = agreeing[:_KEPT_FRAMES]
+    reference = default_engine().reference([images[i] for i in best]).embedding
+    protection = scheme(scheme_name)
+    with transaction.atomic():
+        delete_templates(user)
+        data = protection.enroll(reference)
+        key_id = protection.describe(data).key_id
+        UserKey.objects.filter(key_id=key_id.rsplit(".", 1)[-1]).update(user=user)
+        template = FaceTemplate.objects.create(
+            user=user,
+            scheme=scheme_name,
+            key_id=key_id,
+            data=data,
+            frames_used=len(best),
+            consent_version=CONSENT_VERSION,
+        )
+    return Enrollment(template, len(best), len(frames))
+
+
+def delete_templates(user: User) -> int:
+    """Delete every template of `user` and revoke their keys; the count deleted."""
+    with transaction.atomic():
+        count = FaceTemplate.objects.filter(user=user).count()
+        UserKey.objects.filter(user=user).delete()
+        FaceTemplate.objects.filter(user=user).delete()
+    return count
+
+
+def verify(user: User | None, frame: bytes) -> tuple[bool, str]:
+    """(match, reason) for a claimed user and one frame. A missing user, a user without a
+    template, a bad frame and a wrong face all return False; only the reason differs, for the
+    audit log."""
+    found = probe(frame)
+    if user is None:
+        return False, "unknown_user"
+    templates = list(FaceTemplate.objects.filter(user=user))
+    if not templates:
+        return False, "no_template"
+    if found.embedding is None:
+        return False, found.reason
+    for template in templates:
+        try:
+            if scheme(template.scheme).verify(bytes(template.data), found.embedding):
+                return True, "ok"
+        except (PeekaError, VaultError) as exc:
+            return False, exc.code
+    return False, "no_match"
+
+
+def identify(frame: bytes) -> tuple[User | None, str]:
+    """(the one enrolled user the frame matches, reason); None when nobody or several match.
+
+    Compares with every template 1:1 under each user's own key. That is what per-user keys
+    allow; the encrypted 1:N gallery (`peeka.protection.gallery`) is for large deployments."""
+    found = probe(frame)
+    if found.embedding is None:
+        return None, found.reason
+    matches = set()
+    for template in FaceTemplate.objects.select_related("user"):
+        try:
+            if scheme(template.scheme).verify(bytes(template.data), found.embedding):
+                matches.add(template.user)
+        except (PeekaError, VaultError):
+            continue
+    if len(matches) == 1:
+        return matches.pop(), "ok"
+    return None, "no_match" if not matches else "ambiguous"
+
+
+def find_user(username: str) -> User | None:
+    return User.objects.filter(username=username, is_active=True).first()
+
+
+def audit(
+    event: str,
+    *,
+    success: bool,
+    reason: str = "",
+    user: User | None = None,
+    username: str = "",
+    client: Client | None = None,
+) -> None:
+    AuditEvent.objects.create(
+        event=event,
+        success=success,
+        reason=reason,
+        user=user,
+        username=username or (user.get_username() if user is not None else ""),
+        ip=client.ip if client else None,
+        user_agent=client.user_agent[:256] if client else "",
+    )
+
+
+def _agreeing(embeddings: list[Embedding]) -> list[int]:
+    """Indices of the embeddings within the calibrated threshold of their medoid (the one
+    closest to all others), closest first: frames of one person, without a passer-by."""
+    if not embeddings:
+        return []
+    threshold = calibration.load(default_engine().model).threshold
+    matrix = np.array([[distance(a, b) for b in embeddings] for a in embeddings])
+    medoid = int(np.argmin(matrix.sum(axis=1)))
+    order = np.argsort(matrix[medoid], kind="stable")
+    return [int(i) for i in order if matrix[medoid, i] <= threshold]
+
+
+_ADVICE = {
+    "no_face": "No face was found in some pictures: look straight at the camera.",
+    "multiple_faces": "Several faces were in view: make sure you are alone in the picture.",
+    "face_too_small": "Your face was too small: move closer to the camera.",
+    "blurry": "The pictures were blurry: hold still and clean the camera lens.",
+    "too_dark": "The pictures were too dark: turn on a light in front of you.",
+    "too_bright": "The pictures were too bright: move away from the bright light.",
+    "face_pose": "Your head was turned or tilted: look straight at the camera.",
+}
+
+
+def _advice(reasons: Counter[str], disagreeing: int, total: int) -> str:
+    if reasons:
+        code = reasons.most_common(1)[0][0]
+        what = _ADVICE.get(code, "Some pictures could not be used.")
+    elif disagreeing:
+        what = "The pictures did not all show the same person: make sure only you are in view."
+    else:
+        what = "Too few pictures could be used."
+    usable = total - sum(reasons.values()) - disagreeing
+    return f"Only {usable} of {total} pictures were usable. {what}"
+
+
+@dataclass(frozen=True)
+class Client:
+    ip: str | None
+    user_agent: str
+
+
+def client(request: HttpRequest) -> Client:
+    """The audit fields of a request: the peer's address and user agent."""
+    return Client(
+        ip=request.META.get("REMOTE_ADDR") or None,
+        user_agent=str(request.META.get("HTTP_USER_AGENT", "")),
+    )
+
+
+def reauthenticated(request: HttpRequest) -> bool:
+    """Whether the session re-entered its password within the last few minutes."""
+    at = request.session.get(_REAUTH_KEY)
+    return isinstance(at, int | float) and 0 <= time.time() - at <= settings.PEEKA_REAUTH_SECONDS
+
+
+def mark_reauthenticated(request: HttpRequest) -> None:
+    request.session[_REAUTH_KEY] = time.time()
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    """What the "My face data" page shows of one template."""
+
+    scheme: str
+    params: dict[str, object]
+    key_id: str
+    size: int
+    sha256: str
+    histogram: list[int]
+    """IoM: how often each index 0..q-1 occurs among the codes."""
+    records: list[str]
+    """NDB: the first records, each the bits it specifies (a face is a string no record
+    matches)."""
+
+
+def template_view(template: FaceTemplate) -> TemplateView:
+    protection = scheme(template.scheme)
+    data = bytes(template.data)
+    info = protection.describe(data)
+    payload = protection.open(data, check_params=False).payload
+    histogram: list[int] = []
+    records: list[str] = []
+    if isinstance(protection, IomScheme):
+        codes = iom_codes(payload, protection.iom_params)
+        histogram = np.bincount(codes, minlength=protection.iom_params.q).tolist()
+    elif isinstance(protection, NdbScheme):
+        database = ndb_database(payload, protection.ndb_params)
+        for positions, values in zip(database.positions[:6], database.values[:6], strict=True):
+            records.append(
+                "  ".join(f"bit {p} = {int(v)}" for p, v in zip(positions, values, strict=True))
+            )
+    return TemplateView(
+        scheme=info.scheme,
+        params={k: v for k, v in info.params.items() if k != "center_sha256"},
+        key_id=info.key_id,
+        size=info.size,
+        sha256=info.sha256,
+        histogram=histogram,
+        records=records,
+    )

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from peeka.web import views
+
+pages = [path("", views.home, name="home")]
+
+urlpatterns = [
+    path("", include((pages, "web"))),
+    path("accounts/", include("peeka.accounts.urls")),
+    path("face/", include("peeka.faces.urls")),
+    path("admin/", admin.site.urls),
+]
