@@ -149,6 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("peeka.commands_web", "user_create"))
 
+    p = sub.add_parser("apikey", help="API keys for client apps")
+    key_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = key_sub.add_parser("create", help="create a client and print its key once")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands_web", "apikey_create"))
+
     p = sub.add_parser("demo", help="a short tour of the CLI on photos a pip package ships")
     p.set_defaults(handler=_lazy("peeka.commands", "demo"))
     return parser

@@ -114,6 +114,22 @@ def user_create(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def apikey_create(args: argparse.Namespace) -> int:
+    setup()
+    from peeka.api.models import ApiClient
+
+    if ApiClient.objects.filter(name=args.name).exists():
+        print(f"peeka: an API client named {args.name!r} exists [client_exists]", file=sys.stderr)
+        return EXIT_ERROR
+    client, key = ApiClient.create(args.name)
+    emit(
+        args,
+        {"name": client.name, "key": key},
+        f"API key for {client.name} (shown only once; send it as X-API-Key):\n{key}",
+    )
+    return EXIT_OK
+
+
 def _lan_names() -> list[str]:
     names = [socket.gethostname()]
     try:

@@ -9,6 +9,22 @@ from django.db import models
 
 class User(AbstractUser):
     display_name = models.CharField(max_length=150, blank=True)
+    api_client = models.ForeignKey(
+        "api.ApiClient", on_delete=models.CASCADE, null=True, blank=True, related_name="subjects"
+    )
+    """Set for the subjects an API client enrolls: they live in that client's namespace, have
+    no password and cannot log in to the web pages."""
+    api_subject = models.CharField(max_length=100, blank=True)
+    """The client's own id for the subject."""
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_client", "api_subject"],
+                condition=models.Q(api_client__isnull=False),
+                name="unique_api_subject",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

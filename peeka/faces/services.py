@@ -21,6 +21,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from peeka.accounts.models import User
+from peeka.api.models import ApiClient
 from peeka.biometrics import calibration, default_engine, load_image
 from peeka.biometrics.engine import distance
 from peeka.errors import PeekaError
@@ -118,13 +119,19 @@ class Enrollment:
     frames_received: int
 
 
-def enroll(user: User, frames: Sequence[bytes], scheme_name: str) -> Enrollment:
+def enroll(
+    user: User, frames: Sequence[bytes], scheme_name: str, *, min_frames: int | None = None
+) -> Enrollment:
     """Enroll `user` from camera frames: keep the good frames that agree on one identity,
     average the best into a reference, protect it with `scheme_name`, and replace the user's
-    earlier templates (revoking their keys) in one transaction."""
+    earlier templates (revoking their keys) in one transaction. `min_frames` defaults to the
+    camera setting; the API accepts single photos."""
     if scheme_name not in SCHEMES:
-        raise EnrollmentError(f"Unknown protection scheme {scheme_name!r}.")
-    low, high = settings.PEEKA_ENROLL_MIN_FRAMES, settings.PEEKA_ENROLL_MAX_FRAMES
+        raise EnrollmentError(
+            f"Unknown protection scheme {scheme_name!r}; choose one of {', '.join(SCHEMES)}."
+        )
+    low = settings.PEEKA_ENROLL_MIN_FRAMES if min_frames is None else min_frames
+    high = settings.PEEKA_ENROLL_MAX_FRAMES
     if not low <= len(frames) <= high:
         raise EnrollmentError(f"Send between {low} and {high} frames, not {len(frames)}.")
     images, embeddings, reasons = [], [], Counter[str]()
@@ -187,8 +194,9 @@ def verify(user: User | None, frame: bytes) -> tuple[bool, str]:
     return False, "no_match"
 
 
-def identify(frame: bytes) -> tuple[User | None, str]:
+def identify(frame: bytes, api_client: ApiClient | None = None) -> tuple[User | None, str]:
     """(the one enrolled user the frame matches, reason); None when nobody or several match.
+    Web accounts when `api_client` is None, else that client's subjects only.
 
     Compares with every template 1:1 under each user's own key. That is what per-user keys
     allow; the encrypted 1:N gallery (`peeka.protection.gallery`) is for large deployments."""
@@ -196,7 +204,10 @@ def identify(frame: bytes) -> tuple[User | None, str]:
     if found.embedding is None:
         return None, found.reason
     matches = set()
-    for template in FaceTemplate.objects.select_related("user"):
+    candidates = FaceTemplate.objects.filter(
+        user__is_active=True, user__api_client=api_client
+    ).select_related("user")
+    for template in candidates:
         try:
             if scheme(template.scheme).verify(bytes(template.data), found.embedding):
                 matches.add(template.user)
@@ -208,7 +219,8 @@ def identify(frame: bytes) -> tuple[User | None, str]:
 
 
 def find_user(username: str) -> User | None:
-    return User.objects.filter(username=username, is_active=True).first()
+    """An active web account (never an API client's subject)."""
+    return User.objects.filter(username=username, is_active=True, api_client__isnull=True).first()
 
 
 def audit(

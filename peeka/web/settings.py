@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "ninja",
     "peeka.accounts",
     "peeka.faces",
+    "peeka.api",
     "peeka.web",
 ]
 

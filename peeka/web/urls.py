@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from peeka.api.api import api
 from peeka.web import views
 
 pages = [path("", views.home, name="home")]
@@ -10,4 +11,5 @@ urlpatterns = [
     path("accounts/", include("peeka.accounts.urls")),
     path("face/", include("peeka.faces.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
 ]

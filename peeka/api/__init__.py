@@ -1,0 +1,1 @@
+"""The JSON API `/api/v1` for other apps (enroll, verify, identify, delete), with API keys."""

@@ -1,0 +1,35 @@
+"""API clients. A key is shown once at creation; only its SHA-256 is stored (keys are 256
+random bits, so a fast hash is as safe as a slow one and keeps every request cheap)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import models
+
+KEY_PREFIX = "pk_"
+
+
+class ApiClient(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    key_hint = models.CharField(max_length=12)
+    """The key's first characters, so an admin can tell keys apart."""
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def create(cls, name: str) -> tuple[ApiClient, str]:
+        """A new client and its key (returned once, never stored)."""
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        client = cls.objects.create(name=name, key_hash=hash_key(key), key_hint=key[:10])
+        return client, key
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
