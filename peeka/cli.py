@@ -109,6 +109,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("peeka.bench_protection", "bench_protection"))
 
+    p = bench_sub.add_parser("web", help="/api/v1/verify load test against a loopback server")
+    p.add_argument("--duration", type=_positive_float, default=30.0, help="seconds per level")
+    p.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=[1, 4],
+        help="comma-separated client counts, measured in turn in one run (default 1,4)",
+    )
+    p.add_argument("--workers", type=_at_least(1), default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--max-requests", type=_at_least(1), default=5000, help="cap per level")
+    p.add_argument("--image", type=Path, help="photo to use (default: scikit-image's astronaut)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.bench_web", "bench_web"))
+
     p = sub.add_parser("keys", help="the key vault (PEEKA_KEY_DIR): status and rotation")
     keys_sub = p.add_subparsers(required=True, metavar="ACTION")
     for action, text in (("status", "list the vault's keys"), ("rotate", "start new keys")):
@@ -197,6 +211,16 @@ def _dataset_args(p: argparse.ArgumentParser) -> None:
         help="keep descriptors of these benchmark images in DIR, keyed by file hash and model "
         "version (off by default: Peeka writes no descriptor to disk unless asked)",
     )
+
+
+def _concurrency(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 1,4, got {text!r}") from None
+    if not levels or any(level < 1 or level > 64 for level in levels):
+        raise argparse.ArgumentTypeError(f"concurrency must be 1..64, got {text!r}")
+    return levels
 
 
 def _positive_float(text: str) -> float:
