@@ -125,3 +125,31 @@ def test_account_deletion_needs_the_password_and_deletes_templates_and_keys(
     assert not UserKey.objects.filter(user_id=alice.pk).exists()
     assert FaceTemplate.objects.filter(user=bob).count() == 1
     assert UserKey.objects.filter(user=bob).count() == 1
+
+
+def test_password_logins_are_audited_with_the_claimed_name(alice: User) -> None:
+    from peeka.faces.models import AuditEvent
+
+    Client().post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    Client().post("/accounts/login/", {"username": "mallory", "password": "x"})
+    Client().post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    events = list(
+        AuditEvent.objects.filter(event="password_login")
+        .order_by("time", "pk")
+        .values_list("username", "success", "reason", "user")
+    )
+    assert events == [
+        ("alice", False, "bad_credentials", alice.pk),
+        ("mallory", False, "bad_credentials", None),
+        ("alice", True, "ok", alice.pk),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_home_page_and_the_admin(alice: User) -> None:
+    assert "Log in with your face" in Client().get("/").text
+    assert "Add your face" in logged_in(alice).get("/").text
+    assert Client().get("/admin/").status_code == 302
+    assert logged_in(alice).get("/admin/").status_code == 302  # not staff
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    assert logged_in(admin).get("/admin/faces/auditevent/").status_code == 200
