@@ -15,6 +15,7 @@ from peeka.biometrics import FaceEngine, RGBImage
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FACES = SHARED_DATA / "faces"
 LFW_DEV = SHARED_DATA / "lfw-dev"
+LIVENESS = SHARED_DATA / "liveness"
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +30,13 @@ def lfw_dev() -> Path:
     if not (LFW_DEV / "pairs.txt").is_file():
         pytest.skip(f"LFW dev set not found at {LFW_DEV} (../shared/data/lfw-dev)")
     return LFW_DEV
+
+
+@pytest.fixture(scope="session")
+def liveness_dir() -> Path:
+    if not (LIVENESS / "MANIFEST.csv").is_file():
+        pytest.skip(f"liveness recordings not found at {LIVENESS} (../shared/data/liveness)")
+    return LIVENESS
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from django.test.client import MULTIPART_CONTENT
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from PIL import Image
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
