@@ -13,6 +13,8 @@ from typing import Any
 from peeka.errors import PeekaError
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2
+LIVENESS_DATA = Path("../shared/data/liveness")
+"""Where the liveness recordings live beside a checkout (see ../shared/data/README.md)."""
 DEFAULT_PIPELINE: dict[str, Any] = {
     "detector": "mediapipe",
     "reference": "mirror",
@@ -67,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_lazy("peeka.commands", "eval_lfw"))
 
     p = eval_sub.add_parser(
+        "liveness", help="liveness attack suite: APCER per attack type, BPCER (ISO/IEC 30107-3)"
+    )
+    p.add_argument("--data", type=Path, default=LIVENESS_DATA, help="the liveness material")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands_liveness", "eval_liveness"))
+
+    p = eval_sub.add_parser(
         "protection", help="template protection schemes vs unprotected (ISO/IEC 24745)"
     )
     _dataset_args(p)
@@ -108,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=_at_least(1), default=5, help="timed searches per scheme")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("peeka.bench_protection", "bench_protection"))
+
+    p = bench_sub.add_parser("liveness", help="server analysis time per challenge frame")
+    p.add_argument("--data", type=Path, default=LIVENESS_DATA, help="the liveness material")
+    p.add_argument("--repeat", type=_at_least(1), default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands_liveness", "bench_liveness"))
 
     p = bench_sub.add_parser("web", help="/api/v1/verify load test against a loopback server")
     p.add_argument("--duration", type=_positive_float, default=30.0, help="seconds per level")
