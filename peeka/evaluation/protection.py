@@ -14,14 +14,17 @@ import numpy.typing as npt
 
 from peeka.evaluation import metrics
 from peeka.evaluation.extract import Extraction
-from peeka.evaluation.lfw import PairsFile
+from peeka.evaluation.lfw import PairsFile, identity
 from peeka.protection import ckks, iom, ndb
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
 SCHEMES = ("unprotected", "ckks", "iom", "ndb")
 FAR = 1e-3
 UNBALANCED_P = (0.95, 0.03, 0.02)
 """The original project's NDB probabilities, attacked for comparison."""
+_LINKAGE_SEED = 24745
+"""Fixes the non-mated sample of the D<->sys test."""
 
 PROTOCOL = (
     "Official pairs: the first image is enrolled (reference descriptor, protected), the second "
@@ -32,7 +35,23 @@ PROTOCOL = (
     "computes the plaintext distance under encryption and its decision service returns only "
     "accept/reject, so its accuracy, EER and TAR are those of the plaintext scores; what is "
     "measured is that every encrypted decision equals the plaintext one at the calibrated "
-    "threshold."
+    "threshold. "
+    "Unlinkability (D<->sys, Gomez-Barrero et al., IEEE TIFS 2018, equal priors): a reference "
+    "protected under key A is compared with a probe protected under an independent key B. The "
+    "identities are dealt into groups; each group has its own key pair and, for the NDB, a "
+    "centre learnt on the images of the other groups. Mated: every ordered pair of distinct "
+    "images of one person (reference of one, probe of the other), as in `eval lfw`'s genuine "
+    "set. Non-mated: a fixed-seed sample of different-person pairs within the groups, spread "
+    "over the groups in proportion to their mated pairs. Histograms use min(mated / 10, 100) "
+    "bins over the joint score range (the rule of Gomez-Barrero's reference code), and the sum "
+    "over bins rather than its trapezoidal integral. With independent keys the mated and "
+    "non-mated distributions are the same by construction, so the histogram estimator's own "
+    "bias is reported beside it: dsys_floor is D<->sys between a further disjoint sample of "
+    "non-mated pairs, as many as the mated ones, and the non-mated sample, i.e. two samples of "
+    "one distribution at the sizes used. A D<->sys near its floor means no linkability is "
+    "measurable at this sample size. Revocability: the old template (key A) against the same "
+    "person's probe under the new key B on the official genuine pairs, accepted at the EER "
+    "threshold about as often as an impostor when revocation works."
 )
 
 
@@ -52,6 +71,19 @@ class Settings:
     """NDB templates attacked by majority vote."""
     timing_sample: int = 30
     """Templates enrolled and verified per scheme for the timing medians."""
+    linkage_nonmated: int = 50_000
+    """Non-mated cross-key comparisons for D<->sys (fewer if the images do not have as many)."""
+    linkage_groups: int = 4
+    """Identity groups of the D<->sys test, each with its own key pair and NDB centre."""
+
+    def __post_init__(self) -> None:
+        if self.linkage_groups < 2:
+            raise ValueError(
+                f"linkage_groups must be at least 2 (an NDB centre is learnt on the other "
+                f"groups), got {self.linkage_groups}"
+            )
+        if self.linkage_nonmated < 1:
+            raise ValueError(f"linkage_nonmated must be positive, got {self.linkage_nonmated}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +95,9 @@ class SchemeResult:
     """TAR at FAR 1e-3 on the official pairs; None when too few impostor pairs resolve it."""
     dsys: float | None
     """Gomez-Barrero D<->sys between mated and non-mated cross-key scores; None: not applicable."""
+    dsys_floor: float | None
+    """D<->sys between two disjoint non-mated cross-key samples of the sizes `dsys` uses: what
+    the estimator reads for unlinkable templates."""
     template_bytes: int
     enroll_ms: float
     verify_ms: float
@@ -98,6 +133,32 @@ class Irreversibility:
     iom_seconds_per_attack: float | None
 
 
+@dataclass(frozen=True)
+class LinkageCounts:
+    mated: int
+    nonmated: int
+    floor: int
+    """Non-mated comparisons standing in for the mated ones in `SchemeResult.dsys_floor`."""
+    groups: int
+    bins: int
+
+
+@dataclass(frozen=True)
+class LinkageGroup:
+    """One identity group of the D<->sys test: (reference image, probe image) index pairs."""
+
+    keys: tuple[bytes, bytes]
+    """Key A of the references, key B of the probes."""
+    centre: FloatArray
+    """NDB binarisation centre: the mean reference descriptor of the images outside the group."""
+    mated: IntArray
+    """(n, 2) every ordered pair of distinct images of one person in the group."""
+    nonmated: IntArray
+    """(n, 2) sampled different-person pairs in the group."""
+    floor: IntArray
+    """(n, 2) more different-person pairs, disjoint from `nonmated`, as many as `mated`."""
+
+
 @dataclass(frozen=True, eq=False)
 class ProtectionResult:
     pairs: int
@@ -108,15 +169,26 @@ class ProtectionResult:
     ckks_decisions_equal: int
     ckks_decisions_compared: int
     irreversibility: Irreversibility
+    linkage: LinkageCounts
     settings: Settings = field(default_factory=Settings)
 
 
-def dsys(mated: npt.ArrayLike, nonmated: npt.ArrayLike, bins: int = 100) -> float:
+def dsys_bins(mated: int) -> int:
+    """Histogram bins for `mated` mated scores: min(mated / 10, 100), at least 1, the rule of
+    Gomez-Barrero's reference implementation (github.com/dasec/unlinkability-metric)."""
+    return max(1, min(mated // 10, 100))
+
+
+def dsys(mated: npt.ArrayLike, nonmated: npt.ArrayLike, bins: int | None = None) -> float:
     """Global unlinkability D<->sys (Gomez-Barrero et al., IEEE TIFS 2018), equal priors.
 
     LR(s) = p(s | mated) / p(s | non-mated) from histograms over the joint score range;
     D<->(s) = 2 LR / (1 + LR) - 1 where LR > 1, else 0 (1 where only mated scores fall);
     D<->sys = sum over bins of p(s | mated) D<->(s). 0 = fully unlinkable, 1 = fully linkable.
+    `bins` defaults to `dsys_bins`. The estimate is biased upwards: two samples of one standard
+    normal distribution read 0.073 at 1,500 / 1,500 scores (100 bins), 0.025 at 8,828 / 8,828
+    and 0.019 at 8,828 / 50,000 (medians over 20 seeds), which is why `evaluate` reports a floor
+    beside it.
     """
     m = np.asarray(mated, dtype=np.float64).ravel()
     n = np.asarray(nonmated, dtype=np.float64).ravel()
@@ -124,6 +196,7 @@ def dsys(mated: npt.ArrayLike, nonmated: npt.ArrayLike, bins: int = 100) -> floa
         raise ValueError("dsys needs at least one mated and one non-mated score")
     if not (np.all(np.isfinite(m)) and np.all(np.isfinite(n))):
         raise ValueError("dsys scores must be finite")
+    bins = dsys_bins(m.size) if bins is None else bins
     if bins < 1:
         raise ValueError(f"bins must be at least 1, got {bins}")
     low, high = float(min(m.min(), n.min())), float(max(m.max(), n.max()))
@@ -179,6 +252,7 @@ def evaluate(
         labels,
         folds,
         None,
+        None,
         template_bytes=refs.shape[1] * 4,
         enroll_ms=_median_ms(lambda i: refs[first[i]].astype(np.float32).tobytes(), timed_pairs),
         verify_ms=_median_ms(
@@ -190,13 +264,22 @@ def evaluate(
         refs, probes, first, second, distances, threshold, settings, keys, timed_pairs
     )
     schemes["ckks"] = SchemeResult(**{**schemes["unprotected"].__dict__, **ckks_result})
-    schemes["iom"] = _iom(refs, probes, first, second, labels, folds, settings, timed_pairs)
+    groups = linkage_groups(extraction, settings)
+    schemes["iom"] = _iom(refs, probes, first, second, labels, folds, groups, settings, timed_pairs)
     centres = _fold_centres(pairs, extraction, refs)
     schemes["ndb"] = _ndb(
-        refs, probes, first, second, labels, folds, centres, settings, timed_pairs
+        refs, probes, first, second, labels, folds, centres, groups, settings, timed_pairs
     )
     irreversibility = _irreversibility(
         refs, probes, first, second, labels, folds, centres, threshold, settings
+    )
+    mated = sum(len(g.mated) for g in groups)
+    linkage = LinkageCounts(
+        mated=mated,
+        nonmated=sum(len(g.nonmated) for g in groups),
+        floor=sum(len(g.floor) for g in groups),
+        groups=len(groups),
+        bins=dsys_bins(mated),
     )
     return ProtectionResult(
         pairs=len(pairs.pairs),
@@ -207,8 +290,75 @@ def evaluate(
         ckks_decisions_equal=equal,
         ckks_decisions_compared=compared,
         irreversibility=irreversibility,
+        linkage=linkage,
         settings=settings,
     )
+
+
+def linkage_groups(extraction: Extraction, settings: Settings) -> list[LinkageGroup]:
+    """The D<->sys comparisons: identities (sorted by name) dealt round-robin into
+    `settings.linkage_groups` groups; groups without a mated pair are left out."""
+    people = np.unique([identity(n) for n in extraction.names], return_inverse=True)[1]
+    refs = extraction.references.astype(np.float64)
+    group_of = people % settings.linkage_groups
+    members = [np.flatnonzero(group_of == g) for g in range(settings.linkage_groups)]
+    mated = [_mated_pairs(m, people[m]) for m in members]
+    total = sum(len(m) for m in mated)
+    groups: list[LinkageGroup] = []
+    for g, (inside, pairs) in enumerate(zip(members, mated, strict=True)):
+        if len(pairs) == 0 or inside.size == len(people):
+            continue
+        wanted = -(-settings.linkage_nonmated * len(pairs) // total)  # ceiling
+        drawn = _nonmated_pairs(inside, people[inside], wanted + len(pairs), seed=g)
+        floor = len(pairs)
+        if len(drawn) < wanted + floor:  # a small pairs file: the floor gets at most half
+            floor = min(floor, len(drawn) // 2)
+        tag = b"/linkage/" + str(g).encode()
+        groups.append(
+            LinkageGroup(
+                keys=(settings.key + tag, settings.new_key + tag),
+                centre=refs[group_of != g].mean(axis=0),
+                mated=pairs,
+                nonmated=drawn[: len(drawn) - floor],
+                floor=drawn[len(drawn) - floor :],
+            )
+        )
+    return groups
+
+
+def _mated_pairs(members: IntArray, people: IntArray) -> IntArray:
+    """(n, 2) every ordered pair of distinct images of one person among `members`."""
+    same = people[:, None] == people[None, :]
+    np.fill_diagonal(same, False)
+    a, b = np.nonzero(same)
+    return np.stack((members[a], members[b]), axis=1)
+
+
+def _nonmated_pairs(members: IntArray, people: IntArray, count: int, *, seed: int) -> IntArray:
+    """(<= count, 2) distinct ordered different-person pairs among `members`, in an order fixed
+    by `seed`: a random permutation of all of them, cut at `count`."""
+    n = members.size
+    order = np.random.default_rng([_LINKAGE_SEED, seed]).permutation(n * n)
+    a, b = np.divmod(order, n)
+    keep = people[a] != people[b]
+    a, b = a[keep][:count], b[keep][:count]
+    return np.stack((members[a], members[b]), axis=1)
+
+
+def _linkage_scores(
+    groups: list[LinkageGroup],
+    score: Callable[[LinkageGroup, IntArray], FloatArray],
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Mated, non-mated and floor cross-key scores pooled over the groups; `score(group, pairs)`
+    scores (reference, probe) pairs under the group's key pair."""
+    pooled: tuple[list[FloatArray], list[FloatArray], list[FloatArray]] = ([], [], [])
+    for group in groups:
+        sizes = np.cumsum([len(group.mated), len(group.nonmated)])
+        scores = score(group, np.concatenate((group.mated, group.nonmated, group.floor)))
+        for out, part in zip(pooled, np.split(scores, sizes), strict=True):
+            out.append(part)
+    mated, nonmated, floor = (np.concatenate(parts) if parts else np.zeros(0) for parts in pooled)
+    return mated, nonmated, floor
 
 
 def payload(result: ProtectionResult) -> dict[str, Any]:
@@ -219,6 +369,13 @@ def payload(result: ProtectionResult) -> dict[str, Any]:
         "images": result.images,
         "threshold": result.threshold,
         "protocol": PROTOCOL,
+        "unlinkability": {
+            "mated": result.linkage.mated,
+            "nonmated": result.linkage.nonmated,
+            "floor_nonmated": result.linkage.floor,
+            "groups": result.linkage.groups,
+            "bins": result.linkage.bins,
+        },
     }
     for name, scheme in result.schemes.items():
         entry: dict[str, Any] = {
@@ -227,6 +384,7 @@ def payload(result: ProtectionResult) -> dict[str, Any]:
             "eer": scheme.eer,
             "tar_at_far_1e-3": scheme.tar_at_far,
             "dsys": scheme.dsys,
+            "dsys_floor": scheme.dsys_floor,
             "template_bytes": scheme.template_bytes,
             "enroll_ms": scheme.enroll_ms,
             "verify_ms": scheme.verify_ms,
@@ -271,6 +429,7 @@ def _scheme(
     labels: npt.NDArray[np.bool_],
     folds: npt.NDArray[np.intp],
     cross_key: FloatArray | None,
+    linkage: tuple[FloatArray, FloatArray, FloatArray] | None,
     *,
     template_bytes: int,
     enroll_ms: float,
@@ -278,18 +437,21 @@ def _scheme(
     note: str,
 ) -> SchemeResult:
     """Metrics of one scheme's pair scores; `cross_key` holds the same pairs scored with the
-    reference under the key and the probe under the new key (None: no key to change)."""
+    reference under the key and the probe under the new key, `linkage` the mated, non-mated and
+    floor scores of `linkage_groups` (None: no key to change)."""
     kfold = metrics.kfold_accuracy(scores, labels, folds)
     genuine, impostor = scores[labels], scores[~labels]
     tar = metrics.tar_at_far(genuine, impostor, FAR) if _resolvable(impostor) else None
     cut = eer_threshold(genuine, impostor)
     revoked = None if cross_key is None else cross_key[labels]
+    mated, nonmated, floor = linkage if linkage is not None else (None, None, None)
     return SchemeResult(
         accuracy=kfold.accuracy,
         accuracy_std=kfold.accuracy_std,
         eer=metrics.eer(genuine, impostor),
         tar_at_far=tar,
-        dsys=None if cross_key is None else dsys(cross_key[labels], cross_key[~labels]),
+        dsys=_dsys_or_none(mated, nonmated),
+        dsys_floor=_dsys_or_none(floor, nonmated),
         template_bytes=template_bytes,
         enroll_ms=enroll_ms,
         verify_ms=verify_ms,
@@ -300,6 +462,12 @@ def _scheme(
         impostor_accept_rate=float(np.mean(impostor >= cut)),
         note=note,
     )
+
+
+def _dsys_or_none(mated: FloatArray | None, nonmated: FloatArray | None) -> float | None:
+    if mated is None or nonmated is None or mated.size == 0 or nonmated.size == 0:
+        return None
+    return dsys(mated, nonmated)
 
 
 def _resolvable(impostor: FloatArray) -> bool:
@@ -356,6 +524,7 @@ def _iom(
     second: npt.NDArray[np.intp],
     labels: npt.NDArray[np.bool_],
     folds: npt.NDArray[np.intp],
+    groups: list[LinkageGroup],
     settings: Settings,
     timed_pairs: npt.NDArray[np.intp],
 ) -> SchemeResult:
@@ -365,12 +534,23 @@ def _iom(
     probe_new = iom.protect_many(probes, settings.new_key, params)
     scores = np.mean(ref_codes[first] == probe_codes[second], axis=1, dtype=np.float64)
     cross = np.mean(ref_codes[first] == probe_new[second], axis=1, dtype=np.float64)
+
+    def linked(group: LinkageGroup, pairs: IntArray) -> FloatArray:
+        key_a, key_b = group.keys
+        a, at_a = np.unique(pairs[:, 0], return_inverse=True)
+        b, at_b = np.unique(pairs[:, 1], return_inverse=True)
+        codes_a = iom.protect_many(refs[a], key_a, params)[at_a]
+        codes_b = iom.protect_many(probes[b], key_b, params)[at_b]
+        matched: FloatArray = np.mean(codes_a == codes_b, axis=1, dtype=np.float64)
+        return matched
+
     template = iom.protect(refs[first[0]], settings.key, params)
     return _scheme(
         scores,
         labels,
         folds,
         cross,
+        _linkage_scores(groups, linked),
         template_bytes=template.nbytes,
         enroll_ms=_median_ms(
             lambda i: iom.protect(refs[first[i]], settings.key, params), timed_pairs
@@ -408,32 +588,35 @@ def _ndb(
     labels: npt.NDArray[np.bool_],
     folds: npt.NDArray[np.intp],
     centres: dict[int, FloatArray],
+    groups: list[LinkageGroup],
     settings: Settings,
     timed_pairs: npt.NDArray[np.intp],
 ) -> SchemeResult:
     params = settings.ndb_params
-    databases: dict[int, ndb.Ndb] = {}
     scores = np.empty(len(first))
     cross = np.empty(len(first))
-    for i, (a, b, fold) in enumerate(zip(first, second, folds, strict=True)):
-        centre = centres[int(fold)]
-        if int(a) not in databases:
-            databases[int(a)] = _ndb_enroll(refs[a], centre, settings, int(a), params)
-        database = databases[int(a)]
-        probe = ndb.binarise(probes[b], settings.key, params, center=centre)
-        renewed = ndb.binarise(probes[b], settings.new_key, params, center=centre)
-        scores[i] = ndb.similarity(database, probe, params)
-        cross[i] = ndb.similarity(database, renewed, params)
-    template = databases[int(first[0])]
+    for fold, centre in centres.items():
+        inside = np.flatnonzero(folds == fold)
+        pairs = np.stack((first[inside], second[inside]), axis=1)
+        scores[inside], cross[inside] = _ndb_scores(
+            refs, probes, pairs, settings.key, (settings.key, settings.new_key), centre, params
+        )
+
+    def linked(group: LinkageGroup, pairs: IntArray) -> FloatArray:
+        key_a, key_b = group.keys
+        return _ndb_scores(refs, probes, pairs, key_a, (key_b,), group.centre, params)[0]
+
     centre0 = centres[int(folds[0])]
+    template = _ndb_enroll(refs[first[0]], centre0, settings.key, int(first[0]), params)
     return _scheme(
         scores,
         labels,
         folds,
         cross,
+        _linkage_scores(groups, linked),
         template_bytes=template.positions.nbytes + template.values.nbytes,
         enroll_ms=_median_ms(
-            lambda i: _ndb_enroll(refs[first[i]], centre0, settings, int(first[i]), params),
+            lambda i: _ndb_enroll(refs[first[i]], centre0, settings.key, int(first[i]), params),
             timed_pairs,
         ),
         verify_ms=_median_ms(
@@ -442,17 +625,51 @@ def _ndb(
             ),
             timed_pairs,
         ),
-        note=f"score: 1 - estimated Hamming distance (bits={params.bits}, K={params.k}, "
-        f"r={params.r}, p={params.p}); centre learnt outside the fold",
+        note=f"score: 1 - Hamming distance estimated from how many records disagree with the "
+        f"probe in 0..K places (bits={params.bits}, K={params.k}, r={params.r}, p={params.p}); "
+        "centre learnt outside the fold",
     )
 
 
+def _ndb_scores(
+    refs: FloatArray,
+    probes: FloatArray,
+    pairs: IntArray,
+    key: bytes,
+    probe_keys: tuple[bytes, ...],
+    centre: FloatArray,
+    params: ndb.NdbParams,
+) -> list[FloatArray]:
+    """Per probe key, the NDB similarity of each (reference, probe) pair: the reference enrolled
+    under `key`, the probe binarised under the probe key, both about `centre`; one database per
+    distinct reference."""
+    used = np.unique(pairs[:, 1])
+    bits = np.zeros((len(probe_keys), len(probes), params.bits), dtype=np.bool_)
+    for bits_under, probe_key in zip(bits, probe_keys, strict=True):
+        bits_under[used] = ndb.binarise_many(probes[used], probe_key, params, center=centre)
+    counts = np.empty((len(probe_keys), len(pairs), params.k + 1), dtype=np.int64)
+    order = np.argsort(pairs[:, 0], kind="stable")
+    references, starts = np.unique(pairs[order, 0], return_index=True)
+    hidden = ndb.binarise_many(refs[references], key, params, center=centre)
+    for reference, bits_of, rows in zip(
+        references, hidden, np.split(order, starts[1:]), strict=True
+    ):
+        database = ndb.generate(bits_of, _record_seed(key, int(reference)), params)
+        for counts_under, bits_under in zip(counts, bits, strict=True):
+            counts_under[rows] = ndb.mismatch_counts(database, bits_under[pairs[rows, 1]])
+    return [1.0 - ndb.estimate_distances(c, params) for c in counts]
+
+
 def _ndb_enroll(
-    reference: FloatArray, centre: FloatArray, settings: Settings, image: int, params: ndb.NdbParams
+    reference: FloatArray, centre: FloatArray, key: bytes, image: int, params: ndb.NdbParams
 ) -> ndb.Ndb:
-    hidden = ndb.binarise(reference, settings.key, params, center=centre)
+    hidden = ndb.binarise(reference, key, params, center=centre)
+    return ndb.generate(hidden, _record_seed(key, image), params)
+
+
+def _record_seed(key: bytes, image: int) -> bytes:
     # The records' randomness is fresh per template in a deployment; per image here.
-    return ndb.generate(hidden, settings.key + b"/record/" + str(image).encode(), params)
+    return key + b"/record/" + str(image).encode()
 
 
 def _irreversibility(

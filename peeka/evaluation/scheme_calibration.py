@@ -71,20 +71,20 @@ def ndb_scores(
 ) -> SchemeScores:
     """Every same-person comparison, and `impostors_per_template` random other-person probes
     against each reference's negative database, under one key."""
-    refs = extraction.references.astype(np.float64)
-    probes = [ndb.binarise(p, _KEY, params, center=center) for p in extraction.probes]
+    hidden = ndb.binarise_many(extraction.references, _KEY, params, center=center)
+    probes = ndb.binarise_many(extraction.probes, _KEY, params, center=center)
     who = people(extraction)
     rng = np.random.default_rng(0)
     genuine, impostor = [], []
-    for i, reference in enumerate(refs):
-        hidden = ndb.binarise(reference, _KEY, params, center=center)
-        database = ndb.generate(hidden, _KEY + b"/records/" + str(i).encode(), params)
-        mates = np.flatnonzero(who == who[i])
+    for i in range(len(hidden)):
+        database = ndb.generate(hidden[i], _KEY + b"/records/" + str(i).encode(), params)
+        mates = np.flatnonzero((who == who[i]) & (np.arange(len(who)) != i))
         others = np.flatnonzero(who != who[i])
         chosen = rng.choice(others, min(impostors_per_template, others.size), replace=False)
-        genuine += [ndb.similarity(database, probes[j], params) for j in mates if j != i]
-        impostor += [ndb.similarity(database, probes[j], params) for j in chosen]
-    return SchemeScores("ndb", np.array(genuine), np.array(impostor))
+        scores = ndb.similarities(database, probes[np.concatenate([mates, chosen])], params)
+        genuine.append(scores[: mates.size])
+        impostor.append(scores[mates.size :])
+    return SchemeScores("ndb", np.concatenate(genuine), np.concatenate(impostor))
 
 
 def threshold_at_far(scores: SchemeScores, far: float) -> SchemeThreshold:

@@ -1,8 +1,10 @@
 """K-hidden negative databases with balanced probabilities: a binarised face is stored only as
-records it does not satisfy, and matched by how many records a probe's bits satisfy."""
+records it does not satisfy, and matched by how many records a probe's bits disagree with in 0, 1,
+.., K of their specified positions."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, overload
@@ -15,19 +17,29 @@ FloatArray = npt.NDArray[np.float64]
 
 _BINARISE_LABEL = b"peeka/ndb/binarise/v1"
 _GENERATE_LABEL = b"peeka/ndb/generate/v1"
-# Resolution of the table `estimate_distance` inverts; its interpolation error (below 1e-4 in
-# delta, 1e-6 away from the flat top) is far below the sampling error of the record count.
-_GRID = 4097
+# Points in [0, 1/2] of the posterior `estimate_distances` averages over: steps of 1/4096 are far
+# below its standard deviation (about 0.01 at delta = 1/4 at the defaults).
+_GRID = 2049
+_CHUNK = 2048  # rows of counts per likelihood block (2048 x 2049 floats)
+_TINY = 1e-300  # floor of the probabilities whose logarithms weigh the counts
 
 
 @dataclass(frozen=True)
 class NdbParams:
-    bits: int = 512
-    """Length m of the binarised descriptor (the hidden string)."""
+    bits: int = 1024
+    """Length m of the binarised descriptor (the hidden string).
+
+    For a fixed number of records N the distance estimate's noise depends on N alone, while more
+    bits bring the Hamming distance closer to the centred angle it samples. On lfw-dev (3,000
+    pairs, 5 keys) the bits' exact Hamming distance scores 97.8 % at 512 bits, 98.0 % at 1024,
+    and the angle itself 98.0 %; through the NDB, 1024 bits with r = 10 scored 97.2 % (96.8 to
+    97.3 %) against 96.9 % (96.2 to 97.3 %) for 512 bits with r = 20, the same N = 10,240."""
     k: int = 3
     """Specified bits per record (K)."""
-    r: int = 20
-    """Records per bit: the database holds N = r * bits records."""
+    r: int = 10
+    """Records per bit: the database holds N = r * bits records, stored in 9 bytes each (92,160
+    bytes at the defaults). Doubling r (184,320 bytes) gained 0.2 point of accuracy and 0.5 of EER
+    on lfw-dev (5 keys: 97.4 and 2.6 % against 97.2 and 3.0 %)."""
     p: tuple[float, ...] = (0.6, 0.3, 0.1)
     """p[i - 1] = P(a record has exactly i specified bits that differ from the hidden string).
 
@@ -111,18 +123,36 @@ def binarise(
     if not np.all(np.isfinite(x)):
         raise ValueError("embedding contains NaN or infinite values")
     if center is not None:
-        mean = np.asarray(center, dtype=np.float64)
-        if mean.shape != (params.dim,):
-            raise ValueError(f"center must have shape ({params.dim},), got {mean.shape}")
-        if not np.all(np.isfinite(mean)):
-            raise ValueError("center contains NaN or infinite values")
-        x = x - mean
+        x = x - _as_center(center, params)
     if not np.any(x):
         where = "all zeros" if center is None else "equal to center"
         raise ValueError(f"embedding is {where}, so it has no direction to binarise")
     rng = _rng(_BINARISE_LABEL, seed)
     planes = rng.standard_normal((params.bits, params.dim))
     bits: Bits = planes @ x > 0
+    return bits
+
+
+def binarise_many(
+    embeddings: npt.ArrayLike,
+    seed: bytes,
+    params: NdbParams = NdbParams(),
+    *,
+    center: npt.ArrayLike | None = None,
+) -> Bits:
+    """`binarise` of each row of an (n, dim) array, drawing the projection once."""
+    rows = np.asarray(embeddings, dtype=np.float64)
+    if rows.ndim != 2 or rows.shape[1] != params.dim:
+        raise ValueError(f"embeddings must have shape (n, {params.dim}), got {rows.shape}")
+    if not np.all(np.isfinite(rows)):
+        raise ValueError("embeddings contain NaN or infinite values")
+    if center is not None:
+        rows = rows - _as_center(center, params)
+    if rows.size and not np.all(np.any(rows, axis=1)):
+        where = "all zeros" if center is None else "equal to center"
+        raise ValueError(f"an embedding is {where}, so it has no direction to binarise")
+    planes = _rng(_BINARISE_LABEL, seed).standard_normal((params.bits, params.dim))
+    bits: Bits = rows @ planes.T > 0
     return bits
 
 
@@ -174,31 +204,115 @@ def expected_fraction(
     return float(fraction) if fraction.ndim == 0 else fraction
 
 
+def mismatch_distribution(
+    delta: float | npt.NDArray[np.floating[Any]], params: NdbParams = NdbParams()
+) -> FloatArray:
+    """P(a record's K specified values differ from the probe's bits in exactly j places), j = 0
+    .. K along the last axis, for a probe at normalised Hamming distance `delta` from the hidden
+    string (binomial approximation, as in `expected_fraction`, which is column 0).
+
+    A record with i flipped values disagrees with such a probe in Binomial(i, 1 - delta) +
+    Binomial(K - i, delta) places. With balanced p the mean of j is K / 2 at every delta, but its
+    spread is not: at delta = 0 j is i itself (never 0), at delta = 1/2 it is Binomial(K, 1/2).
+    """
+    d = np.asarray(delta, dtype=np.float64)
+    if np.any((d < 0) | (d > 1)) or not np.all(np.isfinite(d)):
+        raise ValueError("delta must lie in [0, 1]")
+    k = params.k
+    total = np.zeros((*d.shape, k + 1))
+    for i, weight in enumerate(params.p, start=1):
+        pmf = np.zeros((*d.shape, k + 1))
+        pmf[..., 0] = 1.0
+        # One specified position at a time: it disagrees with probability 1 - delta where the
+        # record flipped the hidden bit, delta where it copied it.
+        for step in range(k):
+            q = (1.0 - d if step < i else d)[..., None]
+            pmf = pmf * (1.0 - q) + np.concatenate((np.zeros_like(q), pmf[..., :-1]), -1) * q
+        total += weight * pmf
+    return total
+
+
+def mismatch_counts(ndb: Ndb, probes: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """counts[..., j] = how many records disagree with the probe's bits in exactly j of their K
+    specified positions, for one probe (bits,) or a stack (n, bits); column 0 is
+    `Ndb.satisfied_by`. A stack of 18 probes takes about 1.5 ms at the defaults."""
+    stack = np.asarray(probes)
+    if stack.ndim not in (1, 2):
+        raise ValueError(f"probes must be (bits,) or (n, bits), got shape {stack.shape}")
+    rows = np.atleast_2d(stack)
+    size = int(ndb.positions.max()) + 1 if ndb.positions.size else 0
+    # Bit-major, so that each record's gather reads one contiguous row of all the probes.
+    by_bit = np.ascontiguousarray(
+        _as_bits(rows.ravel(), rows.size, exact=True).reshape(rows.shape).T
+    )
+    if by_bit.shape[0] < size:
+        raise ValueError(f"probes must have at least {size} bits, got shape {stack.shape}")
+    k = ndb.positions.shape[1]
+    differ = np.zeros((ndb.positions.shape[0], len(rows)), dtype=np.min_scalar_type(k))
+    for column in range(k):
+        differ += by_bit[ndb.positions[:, column]] ^ ndb.values[:, column, None]
+    # Probe-major for the counting, which is 4 times faster along contiguous rows.
+    per_probe = np.ascontiguousarray(differ.T)
+    counts = np.stack([np.count_nonzero(per_probe == j, axis=1) for j in range(k + 1)], axis=1)
+    shaped: npt.NDArray[np.int64] = counts.astype(np.int64)
+    return shaped[0] if stack.ndim == 1 else shaped
+
+
+def estimate_distances(counts: npt.ArrayLike, params: NdbParams = NdbParams()) -> FloatArray:
+    """Normalised Hamming distances in [0, 1/2] from `mismatch_counts` rows (n, K + 1).
+
+    The posterior mean, under a uniform prior on [0, 1/2], of the multinomial likelihood of the
+    counts under `mismatch_distribution` (given the hidden string and the probe, records are
+    drawn independently). All K + 1 counts carry 1.6 times the Fisher information of the
+    satisfied count alone at delta = 1/4 and 2 times near 1/2 (K = 3, p = (0.6, 0.3, 0.1)):
+    over 300 databases at the defaults the estimate of 1/4 has an RMS error of 0.0105 instead
+    of 0.0129, and on lfw-dev (3,000 pairs, 5 keys) the mean accuracy rose from 96.4 to 97.2 %
+    at the defaults (from 96.1 to 96.9 % at 512 bits, r = 20).
+
+    The prior stops at 1/2 because P(j | 1 - delta) = P(K - j | delta) and balanced p makes
+    that distribution nearly symmetric in j (0.122, 0.379, 0.377, 0.122 at delta = 0.4), so
+    over [0, 1] the likelihood has two almost equal modes and the posterior mean is pulled
+    towards 1/2. A probe farther than 1/2 therefore reads as about its mirror image 1 - delta
+    (0.7 reads 0.35), as it did when only the satisfied count was used; centred faces of
+    strangers sit near 1/2, not beyond.
+    """
+    table = np.asarray(counts, dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] != params.k + 1:
+        raise ValueError(f"counts must be (n, k + 1 = {params.k + 1}), got shape {table.shape}")
+    if np.any(table < 0) or not np.all(np.isfinite(table)):
+        raise ValueError("counts must be finite and non-negative")
+    grid, log_p = _likelihood_table(params)
+    estimates = np.empty(len(table))
+    for start in range(0, len(table), _CHUNK):
+        log_likelihood = table[start : start + _CHUNK] @ log_p.T
+        weights = np.exp(log_likelihood - log_likelihood.max(axis=1, keepdims=True))
+        estimates[start : start + _CHUNK] = (weights @ grid) / weights.sum(axis=1)
+    return estimates
+
+
 def estimate_distance(
     ndb: Ndb, probe_bits: npt.ArrayLike, params: NdbParams = NdbParams()
 ) -> float:
-    """Normalised Hamming distance between the probe and the hidden string, in [0, 1/2].
-
-    Inverts `expected_fraction` on its rising part. That is all of [0, 1/2] for balanced p;
-    for p with sum i * p_i < K / 2 it peaks earlier, and counts at or above the peak return the
-    peak's delta. Past 1/2 the curve falls again, so a probe farther than 1/2 (an uncentered
-    stranger never is, a badly centered one can be) reads as closer than it is.
-    """
+    """Normalised Hamming distance between the probe and the hidden string, in [0, 1/2]: see
+    `estimate_distances`."""
     _check_shape(ndb, params)
     probe = _as_bits(probe_bits, params.bits, exact=True)
-    observed = ndb.satisfied_by(probe) / ndb.positions.shape[0]
-    grid = np.linspace(0.0, 0.5, _GRID)
-    curve = expected_fraction(grid, params)
-    peak = int(np.argmax(curve))
-    # np.interp needs a nondecreasing table; the running maximum only matters for odd p with
-    # wiggles before the peak.
-    table = np.maximum.accumulate(curve[: peak + 1])
-    return float(np.interp(observed, table, grid[: peak + 1]))
+    return float(estimate_distances(mismatch_counts(ndb, probe)[None, :], params)[0])
 
 
 def similarity(ndb: Ndb, probe_bits: npt.ArrayLike, params: NdbParams = NdbParams()) -> float:
     """1 - `estimate_distance`, so that higher means more alike (about 1/2 for unrelated bits)."""
     return 1.0 - estimate_distance(ndb, probe_bits, params)
+
+
+def similarities(ndb: Ndb, probes: npt.ArrayLike, params: NdbParams = NdbParams()) -> FloatArray:
+    """`similarity` of each row of an (n, bits) stack of probes."""
+    _check_shape(ndb, params)
+    stack = np.asarray(probes)
+    if stack.ndim != 2 or stack.shape[1] != params.bits:
+        raise ValueError(f"probes must be (n, {params.bits}), got shape {stack.shape}")
+    scores: FloatArray = 1.0 - estimate_distances(mismatch_counts(ndb, stack), params)
+    return scores
 
 
 def majority_vote_attack(ndb: Ndb, bits: int) -> Bits:
@@ -215,6 +329,17 @@ def majority_vote_attack(ndb: Ndb, bits: int) -> Bits:
     ones = np.bincount(where, weights=ndb.values.ravel().astype(np.float64), minlength=bits)
     guess: Bits = 2 * ones > total
     return guess
+
+
+@functools.lru_cache(maxsize=8)
+def _likelihood_table(params: NdbParams) -> tuple[FloatArray, FloatArray]:
+    """The grid of distances `estimate_distances` averages over and log P(j | delta) on it,
+    (grid points, K + 1); cached, since every verification needs the same one."""
+    grid = np.linspace(0.0, 0.5, _GRID)
+    log_p = np.log(np.maximum(mismatch_distribution(grid, params), _TINY))
+    grid.flags.writeable = False
+    log_p.flags.writeable = False
+    return grid, log_p
 
 
 def _distinct_positions(
@@ -239,6 +364,15 @@ def _check_shape(ndb: Ndb, params: NdbParams) -> None:
         )
     if ndb.positions.size and int(ndb.positions.max()) >= params.bits:
         raise ValueError(f"NDB positions exceed params.bits={params.bits}")
+
+
+def _as_center(center: npt.ArrayLike, params: NdbParams) -> FloatArray:
+    mean = np.asarray(center, dtype=np.float64)
+    if mean.shape != (params.dim,):
+        raise ValueError(f"center must have shape ({params.dim},), got {mean.shape}")
+    if not np.all(np.isfinite(mean)):
+        raise ValueError("center contains NaN or infinite values")
+    return mean
 
 
 def _as_bits(bits: npt.ArrayLike, size: int, *, exact: bool) -> Bits:
