@@ -22,7 +22,8 @@ from pydantic import Field
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient, hash_key
 from peeka.errors import PeekaError
-from peeka.faces import services
+from peeka.faces import liveness, services
+from peeka.faces.models import LivenessChallenge
 
 MAX_IMAGES = 10
 _SUBJECT = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
@@ -97,10 +98,25 @@ def create_enrollment(
 
 
 @api.post("/verify", response={200: VerifyOut, **ERRORS}, summary="Is this the subject? (1:1)")
-def verify(request: HttpRequest, user: Form[str], image: File[UploadedFile]) -> VerifyOut:
+def verify(
+    request: HttpRequest,
+    user: Form[str],
+    image: File[UploadedFile | None] = None,
+    challenge: Form[str] = "",
+) -> VerifyOut:
+    """With `challenge`, a liveness challenge this client started that passed for this subject
+    vouches for it (once); with `image`, the image is matched too. One of them is needed."""
     client = _client(request)
     subject = _subject(client, _subject_id(user), create=False)
-    match, reason = services.verify(subject, _read([image])[0])
+    if image is None and not challenge:
+        raise _ProblemError(422, "invalid_request", "Send an image, a passed challenge, or both.")
+    match, reason = True, "ok"
+    if challenge:
+        vouched = liveness.consume(challenge, user=subject, api_client=client)
+        match, reason = (vouched is not None and subject is not None), "liveness_not_passed"
+        reason = "ok" if match else reason
+    if match and image is not None:
+        match, reason = services.verify(subject, _read([image])[0])
     services.audit(
         "api_verify", success=match, reason=reason, user=subject, username=user,
         client=services.client(request),
@@ -109,9 +125,24 @@ def verify(request: HttpRequest, user: Form[str], image: File[UploadedFile]) -> 
 
 
 @api.post("/identify", response={200: IdentifyOut, **ERRORS}, summary="Who is this? (1:N)")
-def identify(request: HttpRequest, image: File[UploadedFile]) -> IdentifyOut:
+def identify(
+    request: HttpRequest, image: File[UploadedFile | None] = None, challenge: Form[str] = ""
+) -> IdentifyOut:
+    """With `challenge`, the subject a passed identification challenge of this client found
+    (once); with `image` alone, 1:N on the image."""
     client = _client(request)
-    subject, reason = services.identify(_read([image])[0], api_client=client)
+    subject: User | None
+    if challenge:
+        vouched = liveness.consume(challenge, api_client=client)
+        subject = vouched.matched_user if vouched is not None else None
+        reason = "ok" if subject is not None else "liveness_not_passed"
+        if subject is not None and image is not None:
+            matched, reason = services.verify(subject, _read([image])[0])
+            subject = subject if matched else None
+    elif image is not None:
+        subject, reason = services.identify(_read([image])[0], api_client=client)
+    else:
+        raise _ProblemError(422, "invalid_request", "Send an image, a passed challenge, or both.")
     services.audit(
         "api_identify", success=subject is not None, reason=reason, user=subject,
         client=services.client(request),
@@ -134,6 +165,58 @@ def delete_enrollment(request: HttpRequest, user: str) -> Status[Any]:
     services.delete_templates(subject)
     subject.delete()
     return Status(204, None)
+
+
+class ChallengeOut(Schema):
+    id: str
+    steps: list[str] = Field(description="What to do, in order: blink, turn_left, ...")
+    expires_at: float = Field(description="Unix time after which answers are refused")
+
+
+class LivenessOut(Schema):
+    passed: bool
+    user: str | None = Field(description="The matched subject, or null")
+
+
+@api.post(
+    "/liveness/challenges",
+    response={201: ChallengeOut, **ERRORS},
+    summary="Start a liveness challenge (for one subject, or for identification)",
+)
+def create_challenge(request: HttpRequest, user: Form[str] = "") -> Status[Any]:
+    client = _client(request)
+    subject = _subject(client, _subject_id(user), create=False) if user else None
+    # An unknown subject gets a challenge like any other; its answer cannot pass.
+    row = liveness.new_challenge("api", user=subject, claimed=user, api_client=client)
+    return Status(201, ChallengeOut(id=row.id, steps=row.steps, expires_at=row.expires_at))
+
+
+@api.post(
+    "/liveness/challenges/{challenge_id}/frames",
+    response={200: LivenessOut, **ERRORS},
+    summary="Answer a challenge with the recorded frames (JPEG, in order) and timestamps (ms)",
+)
+def answer_challenge(
+    request: HttpRequest,
+    challenge_id: str,
+    frames: File[list[UploadedFile]],
+    timestamps: Form[str],
+) -> LivenessOut:
+    client = _client(request)
+    row = LivenessChallenge.objects.filter(pk=challenge_id, api_client=client).first()
+    if row is None:
+        raise _ProblemError(404, "challenge_not_found", "No such challenge for this client.")
+    try:
+        stamps = [int(v) for v in timestamps.split(",") if v.strip()]
+    except ValueError:
+        raise _ProblemError(
+            422, "invalid_timestamps", "timestamps must be comma-separated milliseconds."
+        ) from None
+    result = liveness.answer(
+        row, _read(frames, limit=liveness.MAX_FRAMES), stamps, client=services.client(request)
+    )
+    found = result.user.api_subject if result.passed and result.user is not None else None
+    return LivenessOut(passed=found is not None, user=found)
 
 
 class _ProblemError(Exception):
@@ -212,9 +295,9 @@ def _subject(client: ApiClient, subject_id: str, *, create: bool) -> User | None
     return subject
 
 
-def _read(images: list[UploadedFile]) -> list[bytes]:
+def _read(images: list[UploadedFile], limit: int = MAX_IMAGES) -> list[bytes]:
     if not images:
         raise _ProblemError(422, "no_image", "Send at least one image.")
-    if len(images) > MAX_IMAGES:
-        raise _ProblemError(413, "too_many_files", f"Send at most {MAX_IMAGES} images.")
+    if len(images) > limit:
+        raise _ProblemError(413, "too_many_files", f"Send at most {limit} images.")
     return [image.read() for image in images]

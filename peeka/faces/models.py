@@ -57,3 +57,30 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-time"]
+
+
+class LivenessChallenge(models.Model):
+    """One challenge-response liveness check: issued, then answered once."""
+
+    id = models.CharField(max_length=32, primary_key=True)
+    steps = models.JSONField()
+    purpose = models.CharField(max_length=16)
+    """"login", "enroll" or "api"."""
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    """The claimed user (1:1), or None for 1:N."""
+    claimed = models.CharField(max_length=150, blank=True)
+    """The name the client claimed; set with no `user` when nobody has that name."""
+    api_client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, null=True)
+    issued_at = models.FloatField()
+    expires_at = models.FloatField()
+    used = models.BooleanField(default=False)
+    passed = models.BooleanField(default=False)
+    verdict = models.CharField(max_length=32, blank=True)
+    """The verdict's check: "ok" or the one that failed (never shown to the client)."""
+    matched_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    consumed = models.BooleanField(default=False)
+    """A passed challenge vouches for one login, enrollment or API call only."""

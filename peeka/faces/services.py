@@ -178,16 +178,23 @@ def verify(user: User | None, frame: bytes) -> tuple[bool, str]:
     template, a bad frame and a wrong face all return False; only the reason differs, for the
     audit log."""
     found = probe(frame)
+    if found.embedding is None and user is not None and _has_template(user):
+        return False, found.reason
+    return match(user, found.embedding)
+
+
+def match(user: User | None, embedding: Embedding | None) -> tuple[bool, str]:
+    """(match, reason) for a claimed user and a descriptor already computed."""
     if user is None:
         return False, "unknown_user"
     templates = list(FaceTemplate.objects.filter(user=user))
     if not templates:
         return False, "no_template"
-    if found.embedding is None:
-        return False, found.reason
+    if embedding is None:
+        return False, "no_face"
     for template in templates:
         try:
-            if scheme(template.scheme).verify(bytes(template.data), found.embedding):
+            if scheme(template.scheme).verify(bytes(template.data), embedding):
                 return True, "ok"
         except (PeekaError, VaultError) as exc:
             return False, exc.code
@@ -196,26 +203,37 @@ def verify(user: User | None, frame: bytes) -> tuple[bool, str]:
 
 def identify(frame: bytes, api_client: ApiClient | None = None) -> tuple[User | None, str]:
     """(the one enrolled user the frame matches, reason); None when nobody or several match.
-    Web accounts when `api_client` is None, else that client's subjects only.
-
-    Compares with every template 1:1 under each user's own key. That is what per-user keys
-    allow; the encrypted 1:N gallery (`peeka.protection.gallery`) is for large deployments."""
+    Web accounts when `api_client` is None, else that client's subjects only."""
     found = probe(frame)
     if found.embedding is None:
         return None, found.reason
+    return identify_embedding(found.embedding, api_client)
+
+
+def identify_embedding(
+    embedding: Embedding, api_client: ApiClient | None = None
+) -> tuple[User | None, str]:
+    """`identify` for a descriptor already computed.
+
+    Compares with every template 1:1 under each user's own key. That is what per-user keys
+    allow; the encrypted 1:N gallery (`peeka.protection.gallery`) is for large deployments."""
     matches = set()
     candidates = FaceTemplate.objects.filter(
         user__is_active=True, user__api_client=api_client
     ).select_related("user")
     for template in candidates:
         try:
-            if scheme(template.scheme).verify(bytes(template.data), found.embedding):
+            if scheme(template.scheme).verify(bytes(template.data), embedding):
                 matches.add(template.user)
         except (PeekaError, VaultError):
             continue
     if len(matches) == 1:
         return matches.pop(), "ok"
     return None, "no_match" if not matches else "ambiguous"
+
+
+def _has_template(user: User) -> bool:
+    return FaceTemplate.objects.filter(user=user).exists()
 
 
 def find_user(username: str) -> User | None:

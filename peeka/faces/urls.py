@@ -8,6 +8,8 @@ urlpatterns = [
     path("enroll/frames/", views.enroll_frames, name="enroll_frames"),
     path("login/", views.face_login, name="login"),
     path("login/frame/", views.face_login_frame, name="login_frame"),
+    path("login/frames/", views.face_login_frames, name="login_frames"),
+    path("challenge/", views.challenge, name="challenge"),
     path("mine/", views.mine, name="mine"),
     path("mine/delete/", views.delete, name="delete"),
 ]

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from peeka.accounts.forms import PasswordCheckForm
 from peeka.accounts.models import User
+from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
-from peeka.faces import services
-from peeka.faces.models import FaceTemplate
+from peeka.faces import liveness, services
+from peeka.faces.models import FaceTemplate, LivenessChallenge
 
 _LOGIN_TRIES_KEY = "peeka_face_tries"
 
@@ -38,6 +39,7 @@ def enroll(request: HttpRequest) -> HttpResponse:
         "schemes": services.scheme_names(),
         "default_scheme": settings.PEEKA_SCHEME,
         "min_frames": settings.PEEKA_ENROLL_MIN_FRAMES,
+        "liveness": settings.PEEKA_LIVENESS,
     }
     return render(request, "faces/enroll.html", context)
 
@@ -55,6 +57,13 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False, "message": "Please accept the consent text."}, status=400)
     scheme = request.POST.get("scheme") or settings.PEEKA_SCHEME
     frames = [f.read() for f in request.FILES.getlist("frames")]
+    if settings.PEEKA_LIVENESS:
+        checked = _answer(request, "enroll", frames, user=user)
+        if isinstance(checked, JsonResponse):
+            return checked
+        # The challenge's own frames enroll: evenly spaced, the quality and identity checks of
+        # `services.enroll` drop the blinking and turned ones.
+        frames = _spread(frames, settings.PEEKA_ENROLL_MAX_FRAMES)
     try:
         result = services.enroll(user, frames, scheme)
     except PeekaError as exc:
@@ -79,13 +88,66 @@ def face_login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "faces/login.html",
-        {"max_frames": settings.PEEKA_LOGIN_MAX_FRAMES, "next": _next(request)},
+        {
+            "max_frames": settings.PEEKA_LOGIN_MAX_FRAMES,
+            "next": _next(request),
+            "liveness": settings.PEEKA_LIVENESS,
+        },
     )
 
 
 @require_POST
+def challenge(request: HttpRequest) -> JsonResponse:
+    """A new liveness challenge for a face login (with a claimed username, or none on a kiosk)
+    or for the signed-in user's enrollment."""
+    purpose = request.POST.get("purpose", "login")
+    username = request.POST.get("username", "").strip()
+    if purpose == "enroll":
+        if not isinstance(request.user, User):
+            return JsonResponse({"message": "Log in first."}, status=403)
+        row = liveness.new_challenge("enroll", user=request.user)
+    elif purpose == "login":
+        if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
+            return JsonResponse({"message": "Enter your username."}, status=400)
+        # An unknown name gets a challenge like any other: the answer fails the same way.
+        row = liveness.new_challenge(
+            "login", user=services.find_user(username) if username else None, claimed=username
+        )
+    else:
+        return JsonResponse({"message": "Unknown purpose."}, status=400)
+    return JsonResponse(
+        {
+            "id": row.id,
+            "steps": row.steps,
+            "prompts": [PROMPTS[Step(s)] for s in row.steps],
+            "expires_at": row.expires_at,
+        }
+    )
+
+
+@require_POST
+def face_login_frames(request: HttpRequest) -> JsonResponse:
+    """The frames of a login challenge; pass/fail and a hint only, never a score."""
+    frames = [f.read() for f in request.FILES.getlist("frames")]
+    checked = _answer(request, "login", frames)
+    if isinstance(checked, JsonResponse):
+        return checked
+    user = checked.user
+    if user is None:
+        return JsonResponse({"passed": False, "hint": liveness.NOT_RECOGNISED})
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return JsonResponse({"passed": True, "next": _next(request)})
+
+
+@require_POST
 def face_login_frame(request: HttpRequest) -> JsonResponse:
-    """One camera frame of a face login; pass/fail only, never a score."""
+    """One camera frame of a face login without liveness (only where the deployment turned
+    liveness off); pass/fail only, never a score."""
+    if settings.PEEKA_LIVENESS:
+        return JsonResponse(
+            {"passed": False, "done": True, "message": "This server needs a liveness check."},
+            status=403,
+        )
     tries = int(request.session.get(_LOGIN_TRIES_KEY, 0)) + 1
     request.session[_LOGIN_TRIES_KEY] = tries
     if tries > settings.PEEKA_LOGIN_MAX_FRAMES:
@@ -135,6 +197,37 @@ def delete(request: HttpRequest) -> HttpResponse:
     services.audit("template_delete", success=True, user=user, client=services.client(request))
     messages.success(request, f"Deleted {count} template(s); their keys are destroyed.")
     return redirect("faces:mine")
+
+
+def _answer(
+    request: HttpRequest, purpose: str, frames: list[bytes], *, user: User | None = None
+) -> liveness.Answer | JsonResponse:
+    """The liveness answer for the challenge named in the request, or the error response."""
+    rows = LivenessChallenge.objects.filter(pk=request.POST.get("challenge", ""), purpose=purpose)
+    row = (rows.filter(user=user) if user is not None else rows).first()
+    if row is None:
+        if purpose == "login":
+            return JsonResponse({"passed": False, "hint": "Start the check again."})
+        return JsonResponse({"ok": False, "message": "Start the check again."}, status=400)
+    try:
+        stamps = [int(v) for v in request.POST.get("timestamps", "").split(",") if v]
+    except ValueError:
+        stamps = []
+    result = liveness.answer(
+        row, frames, stamps, client=services.client(request), enrolling=purpose == "enroll"
+    )
+    if not result.passed:
+        if purpose == "login":  # one shape for every failure: nothing tells accounts apart
+            return JsonResponse({"passed": False, "hint": result.hint})
+        return JsonResponse({"ok": False, "message": result.hint}, status=400)
+    return result
+
+
+def _spread(frames: list[bytes], count: int) -> list[bytes]:
+    if len(frames) <= count:
+        return frames
+    picks = sorted({round(i * (len(frames) - 1) / (count - 1)) for i in range(count)})
+    return [frames[i] for i in picks]
 
 
 def _next(request: HttpRequest) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets classes such as forms.ModelForm[User] be subscripted at run time, as the stubs type them.
 django_stubs_ext.monkeypatch()
@@ -143,7 +144,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FILES = 20
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+"""A liveness answer sends up to 90 frames."""
 
 PEEKA_REGISTRATION = os.environ.get("PEEKA_REGISTRATION", "open")
 """"open": anyone may register; "admin": only administrators create accounts."""
@@ -157,6 +159,15 @@ PEEKA_ENROLL_MIN_FRAMES = 3
 PEEKA_ENROLL_MAX_FRAMES = 12
 PEEKA_LOGIN_MAX_FRAMES = 10
 """Frames one face-login page may send."""
+PEEKA_LIVENESS = _flag("PEEKA_LIVENESS", True)
+"""Face login and enrollment need a passed challenge-response liveness check."""
+PEEKA_LIVENESS_TTL = 60
+"""Seconds a liveness challenge stays valid."""
+if os.environ.get("PEEKA_LIVENESS_FIXED_STEPS"):
+    # Fixed steps make a challenge predictable, so a recording could be prepared for it.
+    raise ImproperlyConfigured(
+        "PEEKA_LIVENESS_FIXED_STEPS is a test-only setting; a deployment draws steps at random"
+    )
 
 LOGGING = {
     "version": 1,

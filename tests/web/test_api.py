@@ -84,7 +84,8 @@ def identify(schema: OpenAPI, key: str | None, photo: bytes) -> tuple[int, Any]:
 def test_the_schema_and_docs_are_served_without_a_cdn(db: None) -> None:
     spec = Client().get("/api/v1/openapi.json").json()
     assert set(spec["paths"]) == {
-        "/api/v1/enrollments", "/api/v1/verify", "/api/v1/identify", "/api/v1/enrollments/{user}"
+        "/api/v1/enrollments", "/api/v1/verify", "/api/v1/identify", "/api/v1/enrollments/{user}",
+        "/api/v1/liveness/challenges", "/api/v1/liveness/challenges/{challenge_id}/frames",
     }  # fmt: skip
     docs = Client().get("/api/v1/docs").text
     assert "swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()

@@ -15,6 +15,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
 from peeka.accounts.models import User
+from peeka.biometrics.liveness import video_frames
 from peeka.faces.models import AuditEvent, FaceTemplate
 from tests.web.conftest import PASSWORD
 
@@ -27,22 +28,37 @@ pytestmark = [
 ]
 
 
-def write_y4m(photo: Path, path: Path, frames: int = 10) -> Path:
-    """A 640x480 4:2:0 Y4M clip of `photo` (letterboxed), which Chromium's fake camera loops."""
-    picture = Image.open(photo).convert("RGB")
-    picture.thumbnail((640, 480))
-    canvas = Image.new("RGB", (640, 480), (40, 40, 40))
-    canvas.paste(picture, ((640 - picture.width) // 2, (480 - picture.height) // 2))
-    ycc = np.asarray(canvas.convert("YCbCr"), dtype=np.float32)
-    y = ycc[:, :, 0].astype(np.uint8)
-    # 4:2:0: chroma averaged over 2x2 blocks.
-    u, v = (
-        ycc[:, :, c].reshape(240, 2, 320, 2).mean(axis=(1, 3)).round().astype(np.uint8)
-        for c in (1, 2)
-    )
-    frame = b"FRAME\n" + y.tobytes() + u.tobytes() + v.tobytes()
-    path.write_bytes(b"YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\n" + frame * frames)
+def write_y4m(pictures: list[Image.Image], path: Path, fps: int) -> Path:
+    """A 640x480 4:2:0 Y4M clip of `pictures` (letterboxed), which Chromium's fake camera
+    plays in a loop at `fps`."""
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W640 H480 F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for picture in pictures:
+            picture.thumbnail((640, 480))
+            canvas = Image.new("RGB", (640, 480), (40, 40, 40))
+            canvas.paste(picture, ((640 - picture.width) // 2, (480 - picture.height) // 2))
+            ycc = np.asarray(canvas.convert("YCbCr"), dtype=np.float32)
+            # 4:2:0: chroma averaged over 2x2 blocks.
+            u, v = (
+                ycc[:, :, c].reshape(240, 2, 320, 2).mean(axis=(1, 3)).round().astype(np.uint8)
+                for c in (1, 2)
+            )
+            out.write(b"FRAME\n" + ycc[:, :, 0].astype(np.uint8).tobytes())
+            out.write(u.tobytes() + v.tobytes())
     return path
+
+
+def still_clip(photo: Path, path: Path) -> Path:
+    """A photo held in front of the camera."""
+    return write_y4m([Image.open(photo).convert("RGB") for _ in range(10)], path, fps=10)
+
+
+def live_clip(video: Path, path: Path) -> Path:
+    """Four seconds of the real webcam recording (blinks at 1.0, 1.9, 3.0 and 4.0 s), then
+    the same backwards: the fake camera loops it, and a jump from the last frame back to the
+    first would look like a cut between two recordings."""
+    frames = list(video_frames(video, stop=135))[15:]
+    return write_y4m([Image.fromarray(f) for f in frames + frames[::-1]], path, fps=30)
 
 
 @pytest.fixture
@@ -53,11 +69,11 @@ def browser_for(tmp_path: Path) -> Iterator[object]:
     # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test run
     # between browser steps, never concurrently with them.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    errors: list[str] = []
     with sync_playwright() as playwright:
         browsers = []
 
-        def open_page(photo: Path) -> object:
-            clip = write_y4m(photo, tmp_path / f"{photo.stem}.y4m")
+        def open_page(clip: Path) -> object:
             browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM),
                 args=[
@@ -74,24 +90,35 @@ def browser_for(tmp_path: Path) -> Iterator[object]:
             browsers.append(browser)
             page = browser.new_page()
             page.set_default_timeout(60_000)
+            page.on("pageerror", lambda error: errors.append(str(error)))
             return page
 
         yield open_page
         for browser in browsers:
             browser.close()
+    assert errors == [], errors  # no script error on any page
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_enroll_with_the_camera_log_out_and_log_in_with_the_face(
-    live_server: LiveServer, browser_for: object, faces_dir: Path, settings: SettingsWrapper
+    live_server: LiveServer,
+    browser_for: object,
+    faces_dir: Path,
+    liveness_dir: Path,
+    settings: SettingsWrapper,
+    tmp_path: Path,
 ) -> None:
+    """Liveness is on, as in production; the test fixes the step to a blink, because the
+    recording can only blink (a test-only setting production refuses)."""
     from playwright.sync_api import Page, expect
 
-    settings.PEEKA_LOGIN_MAX_FRAMES = 4
+    settings.PEEKA_LIVENESS = True
+    settings.PEEKA_LIVENESS_FIXED_STEPS = ["blink"]
     User.objects.create_user("alice", password=PASSWORD)
     url = live_server.url
-    page = browser_for(faces_dir / "obama.jpg")  # type: ignore[operator]
+    webcam = liveness_dir / "face_video" / "tfjs_facemesh_input.mp4"
+    page = browser_for(live_clip(webcam, tmp_path / "live.y4m"))  # type: ignore[operator]
     assert isinstance(page, Page)
 
     page.goto(f"{url}/accounts/login/")
@@ -103,6 +130,7 @@ def test_enroll_with_the_camera_log_out_and_log_in_with_the_face(
     page.click("#reauth")
     page.check("#consent")
     page.click("#start")
+    expect(page.locator("#prompt")).to_contain_text("Step 1 of 1: Blink once")
     expect(page.locator("#status")).to_contain_text("Your face is enrolled", timeout=90_000)
     page.wait_for_url(f"{url}/face/mine/")
     expect(page.locator("[data-scheme=ckks]")).to_be_visible()
@@ -115,18 +143,19 @@ def test_enroll_with_the_camera_log_out_and_log_in_with_the_face(
     page.wait_for_url(f"{url}/", timeout=60_000)
     expect(page.locator("main")).to_contain_text("logged in as alice")
 
-    impostor = browser_for(faces_dir / "biden.jpg")  # type: ignore[operator]
+    impostor = browser_for(still_clip(faces_dir / "biden.jpg", tmp_path / "biden.y4m"))  # type: ignore[operator]
     assert isinstance(impostor, Page)
     impostor.goto(f"{url}/face/login/")
     impostor.fill("#username", "alice")
     impostor.click("#start")
     expect(impostor.locator("#status")).to_contain_text("Not recognised", timeout=60_000)
+    expect(impostor.locator("#start")).to_have_text("Try again")
     assert impostor.url == f"{url}/face/login/"
     expect(impostor.locator("nav")).to_contain_text("Log in with your face")
 
     outcomes = list(
-        AuditEvent.objects.filter(event="face_login", username="alice")
+        AuditEvent.objects.filter(event="liveness_login")
         .order_by("time")
-        .values_list("success", flat=True)
+        .values_list("success", "reason")
     )
-    assert outcomes[0] is True and outcomes[1:] == [False] * 4, outcomes
+    assert outcomes == [(True, "ok"), (False, "duplicates")], outcomes

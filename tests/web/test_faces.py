@@ -20,6 +20,13 @@ from peeka.faces.models import AuditEvent, FaceTemplate, UserKey
 from tests.web.conftest import enroll, logged_in, reauthenticated
 
 
+@pytest.fixture(autouse=True)
+def without_liveness(settings: SettingsWrapper) -> None:
+    """These tests cover enrollment and matching; a deployment may turn liveness off, and
+    tests/web/test_liveness.py covers it on."""
+    settings.PEEKA_LIVENESS = False
+
+
 def burst(photo: bytes, count: int = 4) -> list[bytes]:
     """A camera burst of one scene: the photo re-encoded at slightly different crops and
     qualities, as consecutive webcam frames differ."""

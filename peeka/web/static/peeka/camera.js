@@ -3,6 +3,8 @@
 "use strict";
 
 const Peeka = (() => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
   function csrfToken() {
     const input = document.querySelector("input[name=csrfmiddlewaretoken]");
     return input ? input.value : "";
@@ -18,6 +20,9 @@ const Peeka = (() => {
     });
     video.srcObject = stream;
     await video.play();
+    // Frames grabbed before the first picture arrives are black: wait for real ones.
+    while (!video.videoWidth || video.readyState < 2) await sleep(50);
+    await sleep(300);
     return stream;
   }
 
@@ -28,8 +33,6 @@ const Peeka = (() => {
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
     return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
   }
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   async function post(url, form) {
     const response = await fetch(url, {
@@ -71,5 +74,62 @@ const Peeka = (() => {
     return { passed: false, done: true };
   }
 
-  return { startCamera, enroll, login };
+  const ICONS = {
+    blink: "\u{1F441}", turn_left: "\u2B05", turn_right: "\u27A1", open_mouth: "\u{1F62E}",
+    open_palm: "\u270B", fist: "\u270A", victory: "\u270C", thumbs_up: "\u{1F44D}",
+  };
+
+  function setRing(ring, fraction) {
+    if (!ring) return;
+    const circle = ring.querySelector("circle.progress");
+    const length = 2 * Math.PI * Number(circle.getAttribute("r"));
+    circle.style.strokeDasharray = `${length}`;
+    circle.style.strokeDashoffset = `${length * (1 - fraction)}`;
+    ring.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
+  }
+
+  // A liveness challenge: show each step's prompt in turn while recording about 10 frames a
+  // second; the server decides whether the steps were done.
+  async function perform({ video, status, prompt, icon, ring, challenge, perStepMs = 1800 }) {
+    const frames = [];
+    const timestamps = [];
+    const total = challenge.steps.length * perStepMs + 400;
+    const started = performance.now();
+    let shown = -1;
+    while (performance.now() - started < total) {
+      const elapsed = performance.now() - started;
+      const index = Math.min(challenge.steps.length - 1, Math.floor(Math.max(0, elapsed - 400) / perStepMs));
+      if (index !== shown) {
+        shown = index;
+        prompt.textContent = `Step ${index + 1} of ${challenge.steps.length}: ${challenge.prompts[index]}`;
+        icon.textContent = ICONS[challenge.steps[index]] || "";
+      }
+      setRing(ring, Math.min(1, elapsed / total));
+      const at = Math.round(performance.timeOrigin + performance.now());
+      frames.push(await grab(video));
+      timestamps.push(at);
+      const wait = 100 - ((performance.now() - started) % 100);
+      await sleep(wait);
+    }
+    setRing(ring, 1);
+    icon.textContent = "";
+    status.textContent = "Checking…";
+    return { frames, timestamps };
+  }
+
+  async function newChallenge(url, fields) {
+    const form = new FormData();
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    return post(url, form);
+  }
+
+  async function send(url, recording, fields) {
+    const form = new FormData();
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    recording.frames.forEach((blob, i) => form.append("frames", blob, `frame${i}.jpg`));
+    form.append("timestamps", recording.timestamps.join(","));
+    return post(url, form);
+  }
+
+  return { startCamera, enroll, login, perform, newChallenge, send };
 })();
