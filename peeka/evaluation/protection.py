@@ -486,7 +486,7 @@ def _ckks(
     timed_pairs: npt.NDArray[np.intp],
 ) -> tuple[dict[str, Any], int, int]:
     keys = keys or ckks.KeyPair.generate()
-    matcher = ckks.Matcher(keys.public_context(rotations=True))
+    matcher = ckks.Matcher(keys.public_context())
     service = ckks.DecisionService(keys.secret_context())
     count = len(first) if settings.ckks_pairs is None else min(settings.ckks_pairs, len(first))
     chosen = _spread(len(first), count)

@@ -378,7 +378,7 @@ class CkksScheme(ProtectionScheme):
         """The matcher (public context only) and the decision service for a CKKS key."""
         if key_id not in self._sides:
             keys = load_ckks_key(self.vault, key_id)
-            matcher = ckks.Matcher(keys.public_context(rotations=True), dim=self.dim)
+            matcher = ckks.Matcher(keys.public_context(), dim=self.dim)
             self._sides[key_id] = (matcher, ckks.DecisionService(keys.secret_context()))
         return self._sides[key_id]
 
