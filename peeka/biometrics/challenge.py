@@ -103,7 +103,9 @@ class ChallengePolicy:
     """Fraction of near-duplicate frame pairs tolerated (a camera may repeat a frame)."""
     max_jump: float = 0.5
     """Largest move of the face box centre between consecutive frames, in face widths."""
-    identity_samples: int = 5
+    identity_samples: int = 3
+    """Frames spread over the recording that are embedded (each costs a network pass), besides
+    the one after the last step."""
     identity_threshold: float = 0.6
     """Distance within which sampled frames count as one person; looser than the login
     threshold, because a turned or blinking face embeds farther from the frontal one."""
@@ -222,9 +224,7 @@ class Verifier:
             faces.append(face_signals(found[0]))
         if _largest_jump(faces) > p.max_jump:
             return _fail("face_jump")
-        needs_hands = any(step in _GESTURES for step in challenge.steps)
-        gestures = [set(h.gesture for h in self.sensor.hands(f)) if needs_hands else set()
-                    for f in frames]  # fmt: skip
+        gestures = _LazyGestures(self.sensor, frames)
         done, used_frames = self._steps(challenge.steps, faces, gestures)
         if done < len(challenge.steps):
             hint = f"{PROMPTS[challenge.steps[done]]}, clearly, in view of the camera."
@@ -244,7 +244,7 @@ class Verifier:
         return span_ms <= (challenge.expires_at - challenge.issued_at) * 1000
 
     def _steps(
-        self, steps: Sequence[Step], faces: list[FaceSignals], gestures: list[set[Gesture]]
+        self, steps: Sequence[Step], faces: list[FaceSignals], gestures: Sequence[set[Gesture]]
     ) -> tuple[int, set[int]]:
         """How many steps were seen in order, and the frames that showed them."""
         position, shown = 0, set[int]()
@@ -257,7 +257,7 @@ class Verifier:
         return len(steps), shown
 
     def _find(
-        self, step: Step, faces: list[FaceSignals], gestures: list[set[Gesture]], start: int
+        self, step: Step, faces: list[FaceSignals], gestures: Sequence[set[Gesture]], start: int
     ) -> range | None:
         """The first frames from `start` on that show `step`."""
         if step == Step.BLINK:
@@ -273,19 +273,21 @@ class Verifier:
             frontal = [i for i in range(start, len(faces)) if abs(faces[i].yaw) < TURN_YAW / 2]
             if not frontal:
                 return None
-            return self._held([sign * f.yaw > TURN_YAW for f in faces], frontal[0] + 1)
+            return self._held(lambda i: sign * faces[i].yaw > TURN_YAW, frontal[0] + 1, len(faces))
         if step == Step.OPEN_MOUTH:
             closed = [i for i in range(start, len(faces)) if faces[i].mouth < MOUTH_OPEN / 3]
             if not closed:
                 return None
-            return self._held([f.mouth > MOUTH_OPEN for f in faces], closed[0] + 1)
+            return self._held(lambda i: faces[i].mouth > MOUTH_OPEN, closed[0] + 1, len(faces))
         wanted = _GESTURES[step]
-        return self._held([wanted in g for g in gestures], start)
+        # Hands runs only on the frames looked at here, from the previous step's end on.
+        return self._held(lambda i: wanted in gestures[i], start, len(faces))
 
-    def _held(self, flags: list[bool], start: int) -> range | None:
+    def _held(self, flag: Callable[[int], bool], start: int, count: int) -> range | None:
+        """The first `hold_frames` consecutive frames from `start` on for which `flag` holds."""
         run = 0
-        for i in range(start, len(flags)):
-            run = run + 1 if flags[i] else 0
+        for i in range(start, count):
+            run = run + 1 if flag(i) else 0
             if run >= self.policy.hold_frames:
                 return range(i - run + 1, i + 1)
         return None
@@ -314,6 +316,22 @@ class Verifier:
         )
         frontal = min(embeddings, key=lambda i: abs(faces[i].yaw) + (faces[i].ear < 0.1))
         return embeddings[frontal], same
+
+
+class _LazyGestures(Sequence[set[Gesture]]):
+    """The gestures of each frame, measured (MediaPipe Hands) the first time they are asked."""
+
+    def __init__(self, sensor: LivenessSensor, frames: Sequence[RGBImage]) -> None:
+        self._sensor, self._frames = sensor, frames
+        self._seen: dict[int, set[Gesture]] = {}
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, index: int) -> set[Gesture]:  # type: ignore[override]
+        if index not in self._seen:
+            self._seen[index] = {hand.gesture for hand in self._sensor.hands(self._frames[index])}
+        return self._seen[index]
 
 
 def _fail(check: str, done: int = 0) -> Verdict:

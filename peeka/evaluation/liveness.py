@@ -15,7 +15,7 @@ import numpy as np
 
 from peeka.biometrics.challenge import Challenge, ChallengePolicy, Step, Verdict, Verifier, issue
 from peeka.biometrics.imageio import RGBImage, load_image
-from peeka.biometrics.liveness import video_frames
+from peeka.biometrics.liveness import default_sensor, face_signals, video_frames
 from peeka.errors import DatasetError
 
 FRAME_MS = 100
@@ -48,8 +48,20 @@ class Outcome:
 
 
 def clip(path: Path, start: int, stop: int, stride: int = 3) -> list[RGBImage]:
-    """Frames start..stop-1 of a 30 fps video, every `stride`-th (10 fps by default)."""
-    return list(video_frames(path, stop=stop))[start:stop:stride]
+    """Frames start..stop-1 of a 30 fps video, every `stride`-th (10 fps by default), fitted
+    into 640x480 as the browser sends them."""
+    return [camera_frame(f) for f in list(video_frames(path, stop=stop))[start:stop:stride]]
+
+
+def camera_frame(frame: RGBImage) -> RGBImage:
+    """`frame` scaled down to fit 640x480 (the size the web page captures)."""
+    height, width = frame.shape[:2]
+    scale = min(640 / width, 480 / height, 1.0)
+    if scale == 1.0:
+        return frame
+    size = (round(width * scale), round(height * scale))
+    small: RGBImage = np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), np.uint8)
+    return small
 
 
 def moving_clip(still: RGBImage, count: int = 30) -> list[RGBImage]:
@@ -70,6 +82,22 @@ def moving_clip(still: RGBImage, count: int = 30) -> list[RGBImage]:
     return frames
 
 
+def _aligned(frames: list[RGBImage], like: RGBImage) -> list[RGBImage]:
+    """`frames` shifted so that their first face's centre lands on the face centre of `like`."""
+    sensor = default_sensor()
+    target = face_signals(sensor.face_landmarks(like)[0]).box.center
+    start = face_signals(sensor.face_landmarks(frames[0])[0]).box.center
+    matrix = np.array([[1.0, 0.0, target[0] - start[0]], [0.0, 1.0, target[1] - start[1]]])
+    height, width = like.shape[:2]
+    return [
+        np.ascontiguousarray(
+            cv2.warpAffine(f, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE),
+            dtype=np.uint8,
+        )
+        for f in frames
+    ]
+
+
 def stamps(count: int, step_ms: int = FRAME_MS) -> list[int]:
     return [1_000_000 + i * step_ms for i in range(count)]
 
@@ -84,7 +112,9 @@ def presentations(data: Path) -> Iterator[Presentation]:
     blinking = clip(webcam, 15, 135)  # blinks at 29-35, 56-61, 91-97, 119-124
     thumbs = clip(gesture, 90, 195)  # a thumbs up from about frame 100
     tilt = clip(webcam, 40, 108, stride=2)  # head roll, no turn
-    frontal = load_image(data / "face_still" / "frontal" / "tfjs_fld_portrait_obama.jpg")
+    frontal = camera_frame(
+        load_image(data / "face_still" / "frontal" / "tfjs_fld_portrait_obama.jpg")
+    )
 
     yield Presentation("bona_fide", "blink twice (webcam clip)", (Step.BLINK, Step.BLINK),
                        blinking, stamps(len(blinking)))  # fmt: skip
@@ -102,7 +132,7 @@ def presentations(data: Path) -> Iterator[Presentation]:
                            tilt, stamps(len(tilt)))  # fmt: skip
     for photo in sorted((data / "antispoof").glob("silentface_F*")):
         kind = "print" if "print" in photo.name else "screen"
-        waved = moving_clip(load_image(photo))
+        waved = moving_clip(camera_frame(load_image(photo)))
         yield Presentation(kind, f"{photo.name}, moved in front of the camera",
                            (Step.BLINK, Step.TURN_RIGHT), waved, stamps(30))  # fmt: skip
     yield Presentation("replay", "the blink clip replayed for another challenge",
@@ -123,9 +153,14 @@ def presentations(data: Path) -> Iterator[Presentation]:
                        (Step.BLINK, Step.BLINK), blinking, [1_000_000] * len(blinking))  # fmt: skip
     yield Presentation("forged_timestamps", "frames claimed 5 ms apart",
                        (Step.BLINK, Step.BLINK), blinking, stamps(len(blinking), 5))  # fmt: skip
-    swapped = blinking[:24] + thumbs[10:]
+    # The second person is shifted so that the face does not jump at the cut: the identity
+    # check, not the jump check, has to catch it.
+    swapped = blinking[:24] + _aligned(thumbs[10:], blinking[23])
     yield Presentation("person_swap", "a second person swapped in mid-challenge",
                        (Step.BLINK, Step.THUMBS_UP), swapped, stamps(len(swapped)))  # fmt: skip
+    cut = blinking[:24] + thumbs[10:]
+    yield Presentation("person_swap", "a cut to another person's recording",
+                       (Step.BLINK, Step.THUMBS_UP), cut, stamps(len(cut)))  # fmt: skip
     yield Presentation("expired", "a passing clip sent after the challenge expired",
                        (Step.BLINK, Step.BLINK), blinking, stamps(len(blinking)),
                        late_seconds=1.0)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -34,7 +35,14 @@ NOT_RECOGNISED = "Not recognised. Try again."
 
 
 def policy() -> ChallengePolicy:
-    return ChallengePolicy(ttl_seconds=float(settings.PEEKA_LIVENESS_TTL), max_frames=MAX_FRAMES)
+    """The challenge thresholds: `ChallengePolicy`'s measured defaults, the TTL and any
+    overrides from the settings."""
+    fields: dict[str, Any] = {
+        "ttl_seconds": float(settings.PEEKA_LIVENESS_TTL),
+        "max_frames": MAX_FRAMES,
+        **settings.PEEKA_LIVENESS_POLICY,
+    }
+    return ChallengePolicy(**fields)
 
 
 def new_challenge(

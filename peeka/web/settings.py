@@ -163,6 +163,9 @@ PEEKA_LIVENESS = _flag("PEEKA_LIVENESS", True)
 """Face login and enrollment need a passed challenge-response liveness check."""
 PEEKA_LIVENESS_TTL = 60
 """Seconds a liveness challenge stays valid."""
+PEEKA_LIVENESS_POLICY: dict[str, object] = {}
+"""Overrides of `peeka.biometrics.challenge.ChallengePolicy` fields (hold_frames, max_gap_ms,
+identity_threshold, ...); the defaults are the measured ones documented there."""
 if os.environ.get("PEEKA_LIVENESS_FIXED_STEPS"):
     # Fixed steps make a challenge predictable, so a recording could be prepared for it.
     raise ImproperlyConfigured(

@@ -22,17 +22,17 @@ from peeka.biometrics.types import Box
 from peeka.cli import main
 
 EXPECTED_CHECKS = {
-    "photo_still": "duplicates",
-    "photo_moved": "steps",
-    "tilt_for_turn": "steps",
-    "print": "steps",
-    "screen": "steps",
-    "replay": "steps",
-    "reused_challenge": "reused",
-    "wrong_order": "steps",
-    "forged_timestamps": "timestamps",
-    "person_swap": "face_changed",
-    "expired": "expired",
+    "photo_still": {"duplicates"},
+    "photo_moved": {"steps"},
+    "tilt_for_turn": {"steps"},
+    "print": {"steps"},
+    "screen": {"steps"},
+    "replay": {"steps"},
+    "reused_challenge": {"reused"},
+    "wrong_order": {"steps"},
+    "forged_timestamps": {"timestamps"},
+    "person_swap": {"face_changed", "face_jump"},  # one of each in the suite
+    "expired": {"expired"},
 }
 
 
@@ -90,5 +90,6 @@ def test_every_attack_is_rejected_for_its_reason_and_every_recording_passes(
         if presentation["kind"] == "bona_fide":
             assert presentation["accepted"] and presentation["check"] == "ok", presentation
         else:
-            expected = EXPECTED_CHECKS[presentation["kind"]]
-            assert presentation["check"] == expected, presentation
+            assert presentation["check"] in EXPECTED_CHECKS[presentation["kind"]], presentation
+    swaps = {p["check"] for p in result["presentations"] if p["kind"] == "person_swap"}
+    assert swaps == {"face_changed", "face_jump"}

@@ -208,3 +208,15 @@ def test_production_settings_refuse_fixed_steps() -> None:
         [sys.executable, "-c", "import peeka.web.settings"], env=env, capture_output=True, text=True
     )
     assert done.returncode != 0 and "test-only" in done.stderr
+
+
+def test_thresholds_come_from_the_settings(
+    alice: User, blinking: list[bytes], settings: SettingsWrapper
+) -> None:
+    """Holding a step for more frames than a blink lasts: the same recording now fails."""
+    assert enroll_live(alice, blinking)[0] == 200
+    settings.PEEKA_LIVENESS_POLICY = {"min_frames": 50}
+    client = Client()
+    issued = challenge(client, purpose="login", username="alice")
+    assert answer(client, "/face/login/frames/", issued["id"], blinking)[1]["passed"] is False
+    assert LivenessChallenge.objects.get(pk=issued["id"]).verdict == "frames"
