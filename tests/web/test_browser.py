@@ -148,7 +148,7 @@ def test_enroll_with_the_camera_log_out_and_log_in_with_the_face(
     impostor.goto(f"{url}/face/login/")
     impostor.fill("#username", "alice")
     impostor.click("#start")
-    expect(impostor.locator("#status")).to_contain_text("Not recognised", timeout=60_000)
+    expect(impostor.locator("#status")).to_contain_text("Move naturally", timeout=60_000)
     expect(impostor.locator("#start")).to_have_text("Try again")
     assert impostor.url == f"{url}/face/login/"
     expect(impostor.locator("nav")).to_contain_text("Log in with your face")

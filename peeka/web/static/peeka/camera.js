@@ -131,5 +131,21 @@ const Peeka = (() => {
     return post(url, form);
   }
 
-  return { startCamera, enroll, login, perform, newChallenge, send };
+  // The whole liveness round trip of a page: get a challenge, perform it in front of the camera
+  // (the page has #prompt, #step-icon and #ring), send the frames with `fields`; the server's
+  // JSON answer, or {message} when no challenge could be had.
+  async function liveCheck({ video, status, challengeUrl, challengeFields, sendUrl, fields }) {
+    const issued = await newChallenge(challengeUrl, challengeFields);
+    if (issued.status !== 200) return { message: issued.body.message || "Try again." };
+    const recording = await perform({
+      video, status, challenge: issued.body,
+      prompt: document.getElementById("prompt"),
+      icon: document.getElementById("step-icon"),
+      ring: document.getElementById("ring"),
+    });
+    const { body } = await send(sendUrl, recording, { ...fields, challenge: issued.body.id });
+    return body;
+  }
+
+  return { startCamera, enroll, login, liveCheck };
 })();
