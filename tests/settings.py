@@ -16,3 +16,6 @@ from peeka.web.settings import *  # noqa: E402, F403
 
 # Argon2 at its real cost makes every login in the tests slow; hashing is not under test here.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Rate-limit windows per test process; tests/web/conftest.py empties it before every test.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

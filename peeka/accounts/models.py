@@ -16,6 +16,16 @@ class User(AbstractUser):
     no password and cannot log in to the web pages."""
     api_subject = models.CharField(max_length=100, blank=True)
     """The client's own id for the subject."""
+    face_failures = models.PositiveIntegerField(default=0)
+    """Consecutive failed face attempts (see `peeka.faces.abuse`)."""
+    face_failed_at = models.FloatField(null=True, blank=True)
+    face_disabled = models.BooleanField(default=False)
+    """Set after too many failures; cleared when the password is changed or reset."""
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        # A password change or reset proves the owner: face login may be tried again.
+        self.face_failures, self.face_failed_at, self.face_disabled = 0, None, False
 
     class Meta:
         constraints = [

@@ -3,9 +3,12 @@ own views (login rotates the session key), wired in urls.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +16,24 @@ from django.views.decorators.http import require_http_methods
 
 from peeka.accounts.forms import PasswordCheckForm, ProfileForm, RegisterForm
 from peeka.accounts.models import User
-from peeka.faces import services
+from peeka.faces import abuse, services
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login view, rate-limited per client IP."""
+
+    template_name = "accounts/login.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            ip = str(request.META.get("REMOTE_ADDR") or "unknown")
+            abuse.limit("password", ip, abuse.per_minute("password"))
+        except abuse.ThrottledError as exc:
+            context = {"form": self.get_form(), "throttled": str(exc)}
+            response = render(request, self.template_name, context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,7 +22,7 @@ from pydantic import Field
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient, hash_key
 from peeka.errors import PeekaError
-from peeka.faces import liveness, services
+from peeka.faces import abuse, liveness, services
 from peeka.faces.models import LivenessChallenge
 
 MAX_IMAGES = 10
@@ -38,6 +38,7 @@ class ApiKey(APIKeyHeader):
         client = ApiClient.objects.filter(key_hash=hash_key(key), active=True).first()
         if client is not None:
             ApiClient.objects.filter(pk=client.pk).update(last_used=timezone.now())
+            abuse.limit("api", str(client.pk), abuse.per_minute("api"))
         return client
 
 
@@ -73,7 +74,9 @@ class IdentifyOut(Schema):
     user: str | None = Field(description="The one matching subject, or null")
 
 
-ERRORS: dict[int, type[Error]] = {400: Error, 401: Error, 404: Error, 413: Error, 422: Error}
+ERRORS: dict[int, type[Error]] = {
+    400: Error, 401: Error, 404: Error, 413: Error, 422: Error, 429: Error
+}  # fmt: skip
 
 
 @api.post(
@@ -232,6 +235,14 @@ def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpRe
 @api.exception_handler(_ProblemError)
 def _on_problem(request: HttpRequest, exc: _ProblemError) -> HttpResponse:
     return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(abuse.ThrottledError)
+def _on_throttled(request: HttpRequest, exc: abuse.ThrottledError) -> HttpResponse:
+    response = _error(request, 429, exc.code, str(exc))
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(PeekaError)

@@ -26,7 +26,7 @@ from peeka.biometrics.challenge import (
     issue,
 )
 from peeka.errors import PeekaError
-from peeka.faces import services
+from peeka.faces import abuse, services
 from peeka.faces.models import LivenessChallenge
 
 Clock = Callable[[], float]
@@ -101,7 +101,11 @@ def answer(
         issued_at=row.issued_at,
         expires_at=row.expires_at,
     )
+    if row.user is not None and not enrolling:
+        abuse.check_face(row.user)
     verdict = _verify(challenge, frames, timestamps_ms, used=not first, clock=clock)
+    if not verdict.passed and row.user is not None and not enrolling:
+        abuse.face_failed(row.user)
     user: User | None = None
     check = verdict.check
     if verdict.passed and verdict.probe is not None and not enrolling:

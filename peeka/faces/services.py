@@ -25,6 +25,7 @@ from peeka.api.models import ApiClient
 from peeka.biometrics import calibration, default_engine, load_image
 from peeka.biometrics.engine import distance
 from peeka.errors import PeekaError
+from peeka.faces import abuse
 from peeka.faces.models import AuditEvent, FaceTemplate, UserKey
 from peeka.protection.schemes import (
     SCHEMES,
@@ -178,18 +179,28 @@ def verify(user: User | None, frame: bytes) -> tuple[bool, str]:
     template, a bad frame and a wrong face all return False; only the reason differs, for the
     audit log."""
     found = probe(frame)
-    if found.embedding is None and user is not None and _has_template(user):
+    if found.embedding is None and user is not None and has_template(user):
+        abuse.check_face(user)
+        abuse.face_failed(user)
         return False, found.reason
     return match(user, found.embedding)
 
 
 def match(user: User | None, embedding: Embedding | None) -> tuple[bool, str]:
-    """(match, reason) for a claimed user and a descriptor already computed."""
+    """(match, reason) for a claimed user and a descriptor already computed. Counts toward
+    the account's face lockout; raises `abuse.ThrottledError` while it is locked."""
     if user is None:
         return False, "unknown_user"
     templates = list(FaceTemplate.objects.filter(user=user))
     if not templates:
         return False, "no_template"
+    abuse.check_face(user)
+    matched, reason = _compare(templates, embedding)
+    (abuse.face_succeeded if matched else abuse.face_failed)(user)
+    return matched, reason
+
+
+def _compare(templates: list[FaceTemplate], embedding: Embedding | None) -> tuple[bool, str]:
     if embedding is None:
         return False, "no_face"
     for template in templates:
@@ -232,7 +243,7 @@ def identify_embedding(
     return None, "no_match" if not matches else "ambiguous"
 
 
-def _has_template(user: User) -> bool:
+def has_template(user: User) -> bool:
     return FaceTemplate.objects.filter(user=user).exists()
 
 

@@ -3,6 +3,9 @@ login (1:1, and 1:N when the deployment allows it) and the "My face data" page."
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -16,7 +19,7 @@ from peeka.accounts.forms import PasswordCheckForm
 from peeka.accounts.models import User
 from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
-from peeka.faces import liveness, services
+from peeka.faces import abuse, liveness, services
 from peeka.faces.models import FaceTemplate, LivenessChallenge
 
 _LOGIN_TRIES_KEY = "peeka_face_tries"
@@ -96,7 +99,31 @@ def face_login(request: HttpRequest) -> HttpResponse:
     )
 
 
+def throttled(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """Rate-limit a face endpoint per client IP, and turn `abuse.ThrottledError` into 429."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        try:
+            abuse.limit("face", _ip(request), abuse.per_minute("face"))
+            return view(request)
+        except abuse.ThrottledError as exc:
+            return too_many(exc)
+
+    return wrapper
+
+
+def too_many(exc: abuse.ThrottledError) -> JsonResponse:
+    response = JsonResponse(
+        {"passed": False, "done": True, "code": exc.code, "message": str(exc)}, status=429
+    )
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @require_POST
+@throttled
 def challenge(request: HttpRequest) -> JsonResponse:
     """A new liveness challenge for a face login (with a claimed username, or none on a kiosk)
     or for the signed-in user's enrollment."""
@@ -110,9 +137,10 @@ def challenge(request: HttpRequest) -> JsonResponse:
         if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
             return JsonResponse({"message": "Enter your username."}, status=400)
         # An unknown name gets a challenge like any other: the answer fails the same way.
-        row = liveness.new_challenge(
-            "login", user=services.find_user(username) if username else None, claimed=username
-        )
+        claimed = services.find_user(username) if username else None
+        if claimed is not None and services.has_template(claimed):
+            abuse.check_face(claimed)
+        row = liveness.new_challenge("login", user=claimed, claimed=username)
     else:
         return JsonResponse({"message": "Unknown purpose."}, status=400)
     return JsonResponse(
@@ -126,6 +154,7 @@ def challenge(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
+@throttled
 def face_login_frames(request: HttpRequest) -> JsonResponse:
     """The frames of a login challenge; pass/fail and a hint only, never a score."""
     frames = [f.read() for f in request.FILES.getlist("frames")]
@@ -140,6 +169,7 @@ def face_login_frames(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
+@throttled
 def face_login_frame(request: HttpRequest) -> JsonResponse:
     """One camera frame of a face login without liveness (only where the deployment turned
     liveness off); pass/fail only, never a score."""
@@ -228,6 +258,10 @@ def _spread(frames: list[bytes], count: int) -> list[bytes]:
         return frames
     picks = sorted({round(i * (len(frames) - 1) / (count - 1)) for i in range(count)})
     return [frames[i] for i in picks]
+
+
+def _ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def _next(request: HttpRequest) -> str:

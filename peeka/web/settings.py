@@ -106,6 +106,20 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rate-limit windows: Redis when REDIS_URL is set (shared by every server process), else a
+# cache folder in PEEKA_DATA_DIR (shared by the processes of one machine).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+    }
+    if os.environ.get("REDIS_URL")
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -159,6 +173,9 @@ PEEKA_ENROLL_MIN_FRAMES = 3
 PEEKA_ENROLL_MAX_FRAMES = 12
 PEEKA_LOGIN_MAX_FRAMES = 10
 """Frames one face-login page may send."""
+PEEKA_RATE_LIMITS = {"face": 30, "password": 30, "api": 240}
+"""Requests per minute: face-login and password-login requests per client IP, API calls per
+API key."""
 PEEKA_LIVENESS = _flag("PEEKA_LIVENESS", True)
 """Face login and enrollment need a passed challenge-response liveness check."""
 PEEKA_LIVENESS_TTL = 60

@@ -12,6 +12,14 @@ from peeka.accounts.models import User
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Each test starts with empty rate-limit windows (they are per client IP)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def alice(db: None) -> User:
     return User.objects.create_user("alice", password=PASSWORD)
