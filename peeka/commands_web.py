@@ -43,9 +43,17 @@ def ensure_admin() -> str | None:
     users = get_user_model()
     if users.objects.filter(is_superuser=True).exists():
         return None
-    password = os.environ.get("PEEKA_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    configured = _admin_password()
+    password = configured or secrets.token_urlsafe(12)
     users.objects.create_superuser("admin", password=password)
-    return None if os.environ.get("PEEKA_ADMIN_PASSWORD") else password
+    return None if configured else password
+
+
+def _admin_password() -> str | None:
+    path = os.environ.get("PEEKA_ADMIN_PASSWORD_FILE")
+    if path:
+        return Path(path).read_text().strip() or None
+    return os.environ.get("PEEKA_ADMIN_PASSWORD") or None
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -328,6 +328,8 @@ def reauthenticated(request: HttpRequest) -> bool:
 
 
 def mark_reauthenticated(request: HttpRequest) -> None:
+    # A privilege change: a new session key, so a copied session id gains nothing.
+    request.session.cycle_key()
     request.session[_REAUTH_KEY] = time.time()
 
 

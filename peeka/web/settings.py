@@ -28,9 +28,20 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _env(name: str, default: str | None = None) -> str | None:
+    """The variable `name`, or the contents of the file `name`_FILE names (Docker and systemd
+    secrets), or `default`."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    value = os.environ.get(name)
+    return value if value else default
+
+
 def _secret_key() -> str:
-    """PEEKA_SECRET_KEY, else one generated on first run into a private file in DATA_DIR."""
-    configured = os.environ.get("PEEKA_SECRET_KEY")
+    """PEEKA_SECRET_KEY(_FILE), else one generated on first run into a private file in
+    DATA_DIR."""
+    configured = _env("PEEKA_SECRET_KEY")
     if configured:
         return configured
     path = DATA_DIR / "secret_key"
@@ -70,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "peeka.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,7 +112,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'peeka.sqlite3'}",
+        _env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'peeka.sqlite3'}",
         conn_max_age=60,
     )
 }
@@ -147,6 +159,19 @@ STATIC_ROOT = os.environ.get("PEEKA_STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Behind an HTTPS reverse proxy (README): secure cookies, HSTS and the proxy's scheme header.
+HTTPS = _flag("PEEKA_HTTPS", False)
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = _flag("PEEKA_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _flag("PEEKA_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # The preload directive invites anyone to submit the domain (and, with subdomains, its
+        # siblings) to the browsers' built-in list, which is slow to undo. An operator opts in.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

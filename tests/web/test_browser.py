@@ -91,12 +91,16 @@ def browser_for(tmp_path: Path) -> Iterator[object]:
             page = browser.new_page()
             page.set_default_timeout(60_000)
             page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on(
+                "console",
+                lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+            )
             return page
 
         yield open_page
         for browser in browsers:
             browser.close()
-    assert errors == [], errors  # no script error on any page
+    assert errors == [], errors  # no script error and no CSP violation on any page
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
@@ -142,6 +146,10 @@ def test_enroll_with_the_camera_log_out_and_log_in_with_the_face(
     page.click("#start")
     page.wait_for_url(f"{url}/", timeout=60_000)
     expect(page.locator("main")).to_contain_text("logged in as alice")
+
+    # The API docs (Swagger UI, served locally) work under the same Content Security Policy.
+    page.goto(f"{url}/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Peeka")
 
     impostor = browser_for(still_clip(faces_dir / "biden.jpg", tmp_path / "biden.y4m"))  # type: ignore[operator]
     assert isinstance(impostor, Page)
