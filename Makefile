@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test test-services lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check peeka tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The same suite on PostgreSQL and Redis (the scale-out configuration); the defaults are the
+# servers CI machines run on loopback. Redis database 15 is emptied between tests.
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+test-services: $(STAMP)
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check peeka tests

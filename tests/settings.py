@@ -17,5 +17,17 @@ from peeka.web.settings import *  # noqa: E402, F403
 # Argon2 at its real cost makes every login in the tests slow; hashing is not under test here.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Rate-limit windows per test process; tests/web/conftest.py empties it before every test.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate-limit windows: Redis when the suite runs with REDIS_URL (as the product would use it;
+# keys are prefixed per run), else per process. tests/web/conftest.py empties them before
+# every test.
+if not os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    from peeka.web.settings import CACHES as _PRODUCT_CACHES
+
+    CACHES = {"default": {**_PRODUCT_CACHES["default"], "KEY_PREFIX": Path(_ROOT).name}}
+
+# No connection outlives a test: PostgreSQL cannot drop the test database while one is open.
+from peeka.web.settings import DATABASES  # noqa: E402
+
+DATABASES["default"]["CONN_MAX_AGE"] = 0
