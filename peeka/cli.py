@@ -178,6 +178,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_lazy("peeka.commands_web", "user_create"))
 
+    p = sub.add_parser("audit", help="the audit log")
+    audit_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = audit_sub.add_parser("prune", help="delete events older than the retention period")
+    p.add_argument("--days", type=_at_least(1), help="default: PEEKA_AUDIT_RETENTION_DAYS (365)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_lazy("peeka.commands_web", "audit_prune"))
+
     p = sub.add_parser("apikey", help="API keys for client apps")
     key_sub = p.add_subparsers(required=True, metavar="ACTION")
     p = key_sub.add_parser("create", help="create a client and print its key once")

@@ -66,6 +66,9 @@ def serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    from peeka.faces.services import prune_audit
+
+    prune_audit(settings.PEEKA_AUDIT_RETENTION_DAYS)
     password = ensure_admin()
     if password:
         print(f"Created the admin account: user admin, password {password} (shown only once)")
@@ -119,6 +122,22 @@ def user_create(args: argparse.Namespace) -> int:
     user.is_staff = user.is_superuser = args.admin
     user.save()
     emit(args, {"user": args.name, "admin": args.admin}, f"created user {args.name}")
+    return EXIT_OK
+
+
+def audit_prune(args: argparse.Namespace) -> int:
+    setup()
+    from django.conf import settings
+
+    from peeka.faces.services import prune_audit
+
+    days = args.days if args.days is not None else settings.PEEKA_AUDIT_RETENTION_DAYS
+    deleted = prune_audit(days)
+    emit(
+        args,
+        {"deleted": deleted, "days": days},
+        f"deleted {deleted} audit events older than {days} days",
+    )
     return EXIT_OK
 
 

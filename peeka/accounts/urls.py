@@ -18,4 +18,5 @@ urlpatterns = [
         name="password",
     ),
     path("delete/", views.delete_account, name="delete"),
+    path("export/", views.export, name="export"),
 ]

@@ -13,12 +13,14 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
@@ -374,3 +376,51 @@ def template_view(template: FaceTemplate) -> TemplateView:
         histogram=histogram,
         records=records,
     )
+
+
+def prune_audit(days: int, now: datetime | None = None) -> int:
+    """Delete audit events older than `days` days; how many were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = AuditEvent.objects.filter(time__lt=cutoff).delete()
+    return deleted
+
+
+def personal_data(user: User) -> dict[str, object]:
+    """Everything Peeka keeps about `user`, for the user to download. Templates appear as
+    their metadata and fingerprint: they are protected, and no face can be read from them."""
+    return {
+        "account": {
+            "username": user.get_username(),
+            "display_name": user.display_name,
+            "email": user.email,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+            "face_login_disabled": user.face_disabled,
+        },
+        "face_templates": [
+            {
+                "scheme": view.scheme,
+                "params": view.params,
+                "key_id": view.key_id,
+                "size": view.size,
+                "sha256": view.sha256,
+                "created": template.created.isoformat(),
+                "frames_used": template.frames_used,
+                "consent_version": template.consent_version,
+                "consented_at": template.created.isoformat(),
+            }
+            for template in FaceTemplate.objects.filter(user=user)
+            for view in [template_view(template)]
+        ],
+        "audit_events": [
+            {
+                "time": event.time.isoformat(),
+                "event": event.event,
+                "success": event.success,
+                "reason": event.reason,
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+            }
+            for event in AuditEvent.objects.filter(user=user).order_by("time")
+        ],
+    }

@@ -201,6 +201,8 @@ PEEKA_LOGIN_MAX_FRAMES = 10
 PEEKA_RATE_LIMITS = {"face": 30, "password": 30, "api": 240}
 """Requests per minute: face-login and password-login requests per client IP, API calls per
 API key."""
+PEEKA_AUDIT_RETENTION_DAYS = int(os.environ.get("PEEKA_AUDIT_RETENTION_DAYS", "365"))
+"""Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
 PEEKA_LIVENESS = _flag("PEEKA_LIVENESS", True)
 """Face login and enrollment need a passed challenge-response liveness check."""
 PEEKA_LIVENESS_TTL = 60
