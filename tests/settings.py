@@ -31,3 +31,7 @@ else:
 from peeka.web.settings import DATABASES  # noqa: E402
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, as in production: an in-memory database shared between threads locks whole
+    # tables and ignores the busy timeout, which no deployment does.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(_ROOT) / "test.sqlite3")}

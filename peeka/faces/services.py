@@ -152,6 +152,7 @@ def enroll(
     reference = default_engine().reference([images[i] for i in best]).embedding
     protection = scheme(scheme_name)
     with transaction.atomic():
+        _lock_user(user)
         delete_templates(user)
         data = protection.enroll(reference)
         key_id = protection.describe(data).key_id
@@ -167,9 +168,16 @@ def enroll(
     return Enrollment(template, len(best), len(frames))
 
 
+def _lock_user(user: User) -> None:
+    """Serialise template changes of one user (a row lock on PostgreSQL; SQLite serialises
+    every write anyway), so that two enrollments racing cannot both keep a template."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
 def delete_templates(user: User) -> int:
     """Delete every template of `user` and revoke their keys; the count deleted."""
     with transaction.atomic():
+        _lock_user(user)
         count = FaceTemplate.objects.filter(user=user).count()
         UserKey.objects.filter(user=user).delete()
         FaceTemplate.objects.filter(user=user).delete()

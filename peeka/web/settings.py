@@ -116,6 +116,11 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several gunicorn workers write to one file: take the write lock when a transaction
+    # starts (instead of upgrading a read lock, which fails at once when two race) and wait
+    # up to 20 s for it.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate-limit windows: Redis when REDIS_URL is set (shared by every server process), else a
