@@ -4,13 +4,11 @@ that makes the seed the only thing protecting the face, on synthetic and real de
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from peeka.biometrics import FaceEngine, load_image
 from peeka.protection.iom import (
     IomParams,
     preimage_attack,
@@ -35,17 +33,6 @@ def _unit(rng: np.random.Generator, dim: int = 128) -> Vector:
 def _cosine(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     u, v = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
-
-
-@pytest.fixture(scope="module")
-def descriptors(faces_dir: Path, engine: FaceEngine) -> dict[str, npt.NDArray[np.float32]]:
-    """Enrollment descriptors as `name`, login descriptors as `name/probe`."""
-    found: dict[str, npt.NDArray[np.float32]] = {}
-    for name in ("obama", "obama2", "obama3", "biden"):
-        image = load_image(faces_dir / f"{name}.jpg")
-        found[name] = engine.reference([image]).embedding
-        found[f"{name}/probe"] = engine.probe(image).embedding
-    return found
 
 
 def test_the_same_seed_gives_the_same_projection_and_codes() -> None:

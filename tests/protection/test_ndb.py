@@ -4,13 +4,11 @@ counts and the majority-vote attack that balanced probabilities defeat."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from peeka.biometrics import FaceEngine, load_image
 from peeka.protection.ndb import (
     Ndb,
     NdbParams,
@@ -43,17 +41,6 @@ def _flip(bits: Bits, count: int, seed: int) -> Bits:
     flipped = bits.copy()
     flipped[np.random.default_rng(seed).choice(bits.size, size=count, replace=False)] ^= True
     return flipped
-
-
-@pytest.fixture(scope="module")
-def descriptors(faces_dir: Path, engine: FaceEngine) -> dict[str, npt.NDArray[np.float32]]:
-    """Enrollment descriptors as `name`, login descriptors as `name/probe`."""
-    found: dict[str, npt.NDArray[np.float32]] = {}
-    for name in ("obama", "obama2", "obama3", "biden"):
-        image = load_image(faces_dir / f"{name}.jpg")
-        found[name] = engine.reference([image]).embedding
-        found[f"{name}/probe"] = engine.probe(image).embedding
-    return found
 
 
 def test_the_same_seed_gives_the_same_bits_and_database() -> None:

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 import tenseal as ts
 
-from peeka.biometrics import FaceEngine, calibration, load_image
+from peeka.biometrics import calibration
 from peeka.errors import CalibrationError, PeekaError
 from peeka.protection import ckks, iom, schemes
 from peeka.protection.envelope import TemplateFormatError, open_sealed
@@ -45,23 +45,12 @@ def protection(vault: KeyVault, seeds: MemorySeedStore) -> dict[str, ProtectionS
     return {name: get_scheme(name, vault=vault, seeds=seeds) for name in NAMES}
 
 
-@pytest.fixture(scope="module")
-def faces(faces_dir: Path, engine: FaceEngine) -> Descriptors:
-    """Enrollment references as `name`, login probes as `name/probe`."""
-    found: Descriptors = {}
-    for name in ("obama", "obama2", "obama3", "biden"):
-        image = load_image(faces_dir / f"{name}.jpg")
-        found[name] = engine.reference([image]).embedding
-        found[f"{name}/probe"] = engine.probe(image).embedding
-    return found
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_a_template_is_sealed_and_self_describing(
-    name: str, protection: dict[str, ProtectionScheme], vault: KeyVault, faces: Descriptors
+    name: str, protection: dict[str, ProtectionScheme], vault: KeyVault, descriptors: Descriptors
 ) -> None:
     scheme = protection[name]
-    template = scheme.enroll(faces["obama"])
+    template = scheme.enroll(descriptors["obama"])
     envelope = open_sealed(template, vault)
     assert (envelope.scheme, envelope.params, envelope.version) == (name, scheme.params, 1)
     info = scheme.describe(template)
@@ -69,160 +58,163 @@ def test_a_template_is_sealed_and_self_describing(
     assert info.mac_key_id == vault.active_key_id("mac")
     # No raw descriptor in it, in any float width.
     for width in (np.float32, np.float64):
-        assert faces["obama"].astype(width).tobytes()[:16] not in template
+        assert descriptors["obama"].astype(width).tobytes()[:16] not in template
     assert not scheme.must_update(template)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_same_person_is_accepted_and_another_rejected(
-    name: str, protection: dict[str, ProtectionScheme], faces: Descriptors
+    name: str, protection: dict[str, ProtectionScheme], descriptors: Descriptors
 ) -> None:
     scheme = protection[name]
-    template = scheme.enroll(faces["obama"])
+    template = scheme.enroll(descriptors["obama"])
     for genuine in ("obama/probe", "obama2/probe", "obama3/probe"):
-        assert scheme.verify(template, faces[genuine]), genuine
-    assert not scheme.verify(template, faces["biden/probe"])
-    assert scheme.verify(scheme.enroll(faces["biden"]), faces["biden/probe"])
+        assert scheme.verify(template, descriptors[genuine]), genuine
+    assert not scheme.verify(template, descriptors["biden/probe"])
+    assert scheme.verify(scheme.enroll(descriptors["biden"]), descriptors["biden/probe"])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_altered_or_truncated_template_is_rejected(
-    name: str, protection: dict[str, ProtectionScheme], faces: Descriptors
+    name: str, protection: dict[str, ProtectionScheme], descriptors: Descriptors
 ) -> None:
     scheme = protection[name]
-    template = scheme.enroll(faces["obama"])
+    template = scheme.enroll(descriptors["obama"])
     for position in np.linspace(0, len(template) - 1, 25).astype(int):
         altered = bytearray(template)
         altered[position] ^= 0x01
         with pytest.raises((TemplateIntegrityError, TemplateFormatError)):
-            scheme.verify(bytes(altered), faces["obama/probe"])
+            scheme.verify(bytes(altered), descriptors["obama/probe"])
     for length in (0, 10, len(template) // 2, len(template) - 1):
         with pytest.raises((TemplateIntegrityError, TemplateFormatError)):
-            scheme.verify(template[:length], faces["obama/probe"])
+            scheme.verify(template[:length], descriptors["obama/probe"])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_renewed_template_matches_and_the_revoked_one_never_again(
-    name: str, protection: dict[str, ProtectionScheme], seeds: MemorySeedStore, faces: Descriptors
+    name: str,
+    protection: dict[str, ProtectionScheme],
+    seeds: MemorySeedStore,
+    descriptors: Descriptors,
 ) -> None:
     scheme = protection[name]
-    old = scheme.enroll(faces["obama"])
+    old = scheme.enroll(descriptors["obama"])
     old_key = scheme.describe(old).key_id
-    new = scheme.renew(old, faces["obama"])
+    new = scheme.renew(old, descriptors["obama"])
     assert scheme.describe(new).key_id != old_key
-    assert scheme.verify(new, faces["obama2/probe"])
+    assert scheme.verify(new, descriptors["obama2/probe"])
     with pytest.raises(UnknownKeyError, match="revoked"):
-        scheme.verify(old, faces["obama2/probe"])
+        scheme.verify(old, descriptors["obama2/probe"])
     assert seeds.get(old_key.rsplit(".", 1)[-1]) is None
 
 
 def test_a_revoked_iom_template_scores_like_a_stranger_even_for_the_key_holder(
-    protection: dict[str, ProtectionScheme], vault: KeyVault, faces: Descriptors
+    protection: dict[str, ProtectionScheme], vault: KeyVault, descriptors: Descriptors
 ) -> None:
     """Beyond the destroyed key: the old codes compared under the new key are noise."""
     scheme = protection["iom"]
     assert isinstance(scheme, IomScheme)
-    old = scheme.enroll(faces["obama"])
-    new = scheme.renew(old, faces["obama"])
+    old = scheme.enroll(descriptors["obama"])
+    new = scheme.renew(old, descriptors["obama"])
     new_seed = scheme._seed(scheme.describe(new).key_id)
     old_codes = iom_codes(open_sealed(old, vault).payload, scheme.iom_params)
-    probe = iom.protect(faces["obama2/probe"], new_seed, scheme.iom_params)
+    probe = iom.protect(descriptors["obama2/probe"], new_seed, scheme.iom_params)
     assert iom.similarity(old_codes, probe) < scheme.threshold / 2
 
 
 def test_a_revoked_ckks_template_decrypts_to_a_rotation_nobody_knows(
-    protection: dict[str, ProtectionScheme], vault: KeyVault, faces: Descriptors
+    protection: dict[str, ProtectionScheme], vault: KeyVault, descriptors: Descriptors
 ) -> None:
     """Even the CKKS secret key holder gets only R_old x, and R_old is gone with its key."""
     scheme = protection["ckks"]
-    template = scheme.enroll(faces["obama"])
+    template = scheme.enroll(descriptors["obama"])
     envelope = open_sealed(template, vault)
     seed = scheme._seed(envelope.key_id.split(".")[1])
     keys = schemes.load_ckks_key(vault, envelope.key_id.split(".")[0])
     inside = ckks._decrypt_template(keys.secret_context(), envelope.payload)[:128]
-    x = faces["obama"].astype(np.float64)
+    x = descriptors["obama"].astype(np.float64)
     assert np.allclose(inside, schemes.rotation(seed, 128) @ x, atol=1e-6)
     assert np.linalg.norm(inside) == pytest.approx(np.linalg.norm(x), abs=1e-6)
     # Unlike x itself, R x is far from the same person's other descriptors.
-    assert np.linalg.norm(inside - faces["obama2/probe"]) > 1.0
-    assert np.linalg.norm(x - faces["obama2/probe"]) < scheme.threshold
+    assert np.linalg.norm(inside - descriptors["obama2/probe"]) > 1.0
+    assert np.linalg.norm(x - descriptors["obama2/probe"]) < scheme.threshold
 
 
 def test_a_template_from_another_vault_or_without_its_key_is_a_clear_error(
-    protection: dict[str, ProtectionScheme], faces: Descriptors, tmp_path: Path
+    protection: dict[str, ProtectionScheme], descriptors: Descriptors, tmp_path: Path
 ) -> None:
     other_vault = KeyVault(tmp_path / "other")
     other = get_scheme("iom", vault=other_vault, seeds=MemorySeedStore())
-    foreign = other.enroll(faces["obama"])
+    foreign = other.enroll(descriptors["obama"])
     with pytest.raises(UnknownKeyError, match="another vault"):
-        protection["iom"].verify(foreign, faces["obama/probe"])
+        protection["iom"].verify(foreign, descriptors["obama/probe"])
     lonely = get_scheme("iom", vault=protection["iom"].vault, seeds=MemorySeedStore())
     with pytest.raises(UnknownKeyError, match="revoked or never stored"):
-        lonely.verify(protection["iom"].enroll(faces["obama"]), faces["obama/probe"])
+        lonely.verify(protection["iom"].enroll(descriptors["obama"]), descriptors["obama/probe"])
 
 
 def test_a_template_of_another_scheme_or_other_params_is_refused(
-    protection: dict[str, ProtectionScheme], vault: KeyVault, faces: Descriptors
+    protection: dict[str, ProtectionScheme], vault: KeyVault, descriptors: Descriptors
 ) -> None:
-    template = protection["iom"].enroll(faces["obama"])
+    template = protection["iom"].enroll(descriptors["obama"])
     with pytest.raises(TemplateFormatError, match="not a 'ndb'"):
-        protection["ndb"].verify(template, faces["obama/probe"])
+        protection["ndb"].verify(template, descriptors["obama/probe"])
     smaller = IomScheme(vault, protection["iom"].seeds, 0.5, iom.IomParams(m=256, q=16))
     with pytest.raises(TemplateOutdatedError, match="enroll again") as caught:
-        smaller.verify(template, faces["obama/probe"])
+        smaller.verify(template, descriptors["obama/probe"])
     assert caught.value.code == "template_outdated"
 
 
 def test_rotating_keys_keeps_templates_working_and_asks_for_an_update(
-    tmp_path: Path, faces: Descriptors
+    tmp_path: Path, descriptors: Descriptors
 ) -> None:
     vault = KeyVault(tmp_path / "keys")
     ckks_scheme = get_scheme("ckks", vault=vault, seeds=MemorySeedStore())
     iom_scheme = get_scheme("iom", vault=vault, seeds=MemorySeedStore())
-    ckks_template = ckks_scheme.enroll(faces["obama"])
-    iom_template = iom_scheme.enroll(faces["obama"])
+    ckks_template = ckks_scheme.enroll(descriptors["obama"])
+    iom_template = iom_scheme.enroll(descriptors["obama"])
 
     first = ckks_scheme.describe(ckks_template).key_id.split(".")[0]
     assert schemes.rotate_ckks_key(vault) != first
     assert ckks_scheme.must_update(ckks_template)
-    assert ckks_scheme.verify(ckks_template, faces["obama2/probe"])
+    assert ckks_scheme.verify(ckks_template, descriptors["obama2/probe"])
     assert not iom_scheme.must_update(iom_template)
 
     vault.rotate("mac")
     vault.rotate("wrap")
     assert iom_scheme.must_update(iom_template)
-    assert iom_scheme.verify(iom_template, faces["obama2/probe"])
-    renewed = ckks_scheme.renew(ckks_template, faces["obama"])
+    assert iom_scheme.verify(iom_template, descriptors["obama2/probe"])
+    renewed = ckks_scheme.renew(ckks_template, descriptors["obama"])
     assert not ckks_scheme.must_update(renewed)
     assert ckks_scheme.describe(renewed).key_id.split(".")[0] != first
 
 
 def test_the_seed_store_holds_only_wrapped_keys(
-    protection: dict[str, ProtectionScheme], faces: Descriptors
+    protection: dict[str, ProtectionScheme], descriptors: Descriptors
 ) -> None:
     seeds = MemorySeedStore()
     scheme = get_scheme("iom", vault=protection["iom"].vault, seeds=seeds)
-    template = scheme.enroll(faces["obama"])
+    template = scheme.enroll(descriptors["obama"])
     key_id = scheme.describe(template).key_id
     wrapped = seeds.get(key_id)
     assert wrapped is not None and wrapped.startswith(b"PKW1") and len(seeds) == 1
     # Bound to its key id: the same bytes under another id do not unwrap.
-    other = scheme.enroll(faces["biden"])
+    other = scheme.enroll(descriptors["biden"])
     seeds.put(scheme.describe(other).key_id, wrapped)
     with pytest.raises(PeekaError, match="could not unwrap"):
-        scheme.verify(other, faces["biden/probe"])
+        scheme.verify(other, descriptors["biden/probe"])
 
 
 def test_nothing_stored_outside_the_vault_holds_the_ckks_secret_key(
     protection: dict[str, ProtectionScheme],
     seeds: MemorySeedStore,
     vault: KeyVault,
-    faces: Descriptors,
+    descriptors: Descriptors,
 ) -> None:
     """Templates, wrapped seeds and gallery blocks (what the database keeps) and the matcher's
     public context: none contains a piece of the secret key. Only the vault does, wrapped."""
     scheme = protection["ckks"]
-    template = scheme.enroll(faces["obama"])
+    template = scheme.enroll(descriptors["obama"])
     key_id = scheme.describe(template).key_id.split(".")[0]
     keys = schemes.load_ckks_key(vault, key_id)
     context = ts.context_from(keys.secret_context())
@@ -237,7 +229,7 @@ def test_nothing_stored_outside_the_vault_holds_the_ckks_secret_key(
     assert pieces and all(piece in keys.secret_context() for piece in pieces)
 
     gallery = CkksGallery(vault, scheme.threshold)
-    gallery.add("obama", faces["obama"])
+    gallery.add("obama", descriptors["obama"])
     stored = [
         template,
         *(seeds.get(k) or b"" for k in list(seeds._wrapped)),
@@ -251,7 +243,7 @@ def test_nothing_stored_outside_the_vault_holds_the_ckks_secret_key(
 
 @pytest.mark.parametrize("kind", ["ckks", "iom"])
 def test_a_removed_user_is_no_longer_identified_and_everyone_else_still_is(
-    kind: str, vault: KeyVault, protection: dict[str, ProtectionScheme], faces: Descriptors
+    kind: str, vault: KeyVault, protection: dict[str, ProtectionScheme], descriptors: Descriptors
 ) -> None:
     gallery: CkksGallery | IomGallery
     if kind == "ckks":
@@ -266,22 +258,22 @@ def test_a_removed_user_is_no_longer_identified_and_everyone_else_still_is(
     else:
         for i, stranger in enumerate(strangers):
             gallery.add(f"stranger{i}", stranger)
-    gallery.add("obama", faces["obama"])
-    gallery.add("biden", faces["biden"])
-    assert gallery.identify(faces["obama2/probe"]) == ["obama"]
-    assert gallery.identify(faces["biden/probe"]) == ["biden"]
+    gallery.add("obama", descriptors["obama"])
+    gallery.add("biden", descriptors["biden"])
+    assert gallery.identify(descriptors["obama2/probe"]) == ["obama"]
+    assert gallery.identify(descriptors["biden/probe"]) == ["biden"]
     assert gallery.identify(strangers[3]) == ["stranger3"]
 
     gallery.remove("obama")
-    assert gallery.identify(faces["obama2/probe"]) == []
-    assert gallery.identify(faces["obama/probe"]) == []
-    assert gallery.identify(faces["biden/probe"]) == ["biden"]
+    assert gallery.identify(descriptors["obama2/probe"]) == []
+    assert gallery.identify(descriptors["obama/probe"]) == []
+    assert gallery.identify(descriptors["biden/probe"]) == ["biden"]
     assert all(gallery.identify(s) == [f"stranger{i}"] for i, s in enumerate(strangers))
     assert len(gallery) == 21 and "obama" not in gallery.users
 
     # Enrolling again takes a new slot or row; the removed one stays empty.
-    gallery.add("obama", faces["obama"])
-    assert gallery.identify(faces["obama3/probe"]) == ["obama"]
+    gallery.add("obama", descriptors["obama"])
+    assert gallery.identify(descriptors["obama3/probe"]) == ["obama"]
 
 
 def test_an_unknown_scheme_or_a_calibration_for_other_params_is_refused(
