@@ -1,6 +1,60 @@
+"""Admin for accounts and the login policy. Changing a user, the policy or an API key is a
+sensitive action: the admin steps up first, as for the user's own pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
-from peeka.accounts.models import User
+from peeka.accounts import mfa
+from peeka.accounts.models import LoginPolicy, User
 
-admin.site.register(User, UserAdmin)
+
+class StepUpAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Adding or changing an object needs a step-up (viewing lists does not)."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not mfa.stepped_up(request):
+            back = request.get_full_path() if request.method == "GET" else request.path
+            return redirect(mfa.step_up_url(back))
+        return super().changeform_view(request, *args, **kwargs)
+
+
+@admin.register(User)
+class PeekaUserAdmin(StepUpAdmin, UserAdmin):  # type: ignore[type-arg]
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        if not mfa.stepped_up(request):
+            return redirect(mfa.step_up_url(request.path))
+        return super().user_change_password(request, id, form_url)
+
+
+@admin.register(LoginPolicy)
+class LoginPolicyAdmin(StepUpAdmin):
+    """The one policy row: which factors together log in."""
+
+    fields = ("password_face", "password_totp", "face_totp", "face_only", "password_only")
+    list_display = (
+        "__str__",
+        "password_face",
+        "password_totp",
+        "face_totp",
+        "face_only",
+        "password_only",
+        "changed",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        policy = LoginPolicy.current()  # there is always exactly one
+        return redirect("admin:accounts_loginpolicy_change", policy.pk)

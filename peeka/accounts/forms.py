@@ -34,3 +34,22 @@ class PasswordCheckForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your current password.")
         return password
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app or a recovery code."""
+
+    code = forms.CharField(
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )
+
+
+class StepForm(forms.Form):
+    """One more login factor: the password, an authenticator code or a recovery code."""
+
+    method = forms.ChoiceField(choices=[(m, m) for m in ("password", "totp", "recovery")])
+    password = forms.CharField(required=False, widget=forms.PasswordInput)
+    code = forms.CharField(required=False, max_length=32)

@@ -21,11 +21,16 @@ class User(AbstractUser):
     face_failed_at = models.FloatField(null=True, blank=True)
     face_disabled = models.BooleanField(default=False)
     """Set after too many failures; cleared when the password is changed or reset."""
+    otp_failures = models.PositiveIntegerField(default=0)
+    """Consecutive wrong one-time codes (authenticator or recovery code)."""
+    otp_failed_at = models.FloatField(null=True, blank=True)
+    otp_disabled = models.BooleanField(default=False)
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
-        # A password change or reset proves the owner: face login may be tried again.
+        # A password change or reset proves the owner: face and codes may be tried again.
         self.face_failures, self.face_failed_at, self.face_disabled = 0, None, False
+        self.otp_failures, self.otp_failed_at, self.otp_disabled = 0, None, False
 
     class Meta:
         constraints = [
@@ -38,3 +43,71 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app (RFC 6238). The shared secret is wrapped by the key vault,
+    bound to the user; `last_step` refuses a code twice (RFC 6238 section 5.2)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
+    wrapped_secret = models.BinaryField()
+    confirmed = models.BooleanField(default=False)
+    """False until the user has typed one code from the app (set-up in progress)."""
+    last_step = models.BigIntegerField(default=-1)
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, kept only as a password hash (Argon2). `lookup`, the
+    code's first characters, finds the one row to check, so a try costs one hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    lookup = models.CharField(max_length=4)
+    code_hash = models.CharField(max_length=256)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class LoginPolicy(models.Model):
+    """Which factors together log in, for the whole deployment (one row, edited in the admin).
+
+    A recovery code stands in for any one second factor, so losing the camera or the phone
+    never locks a user out."""
+
+    password_face = models.BooleanField("password + face", default=True)
+    password_totp = models.BooleanField("password + authenticator code", default=True)
+    face_totp = models.BooleanField("face + authenticator code", default=True)
+    face_only = models.BooleanField(
+        "face alone",
+        default=False,
+        help_text="For kiosks (with PEEKA_FACE_ONLY_LOGIN for login without a username). NIST "
+        "SP 800-63B-4 accepts a face only beside something the user has.",
+    )
+    password_only = models.BooleanField(
+        "password alone, for accounts with no second factor",
+        default=True,
+        help_text="Lets an account that has set up no second factor this policy accepts log in "
+        "(to set one up). Off: such accounts cannot log in until an administrator helps.",
+    )
+    changed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "login policy"
+
+    def __str__(self) -> str:
+        return "Login policy"
+
+    @classmethod
+    def current(cls) -> LoginPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def combinations(self) -> list[frozenset[str]]:
+        """The factor sets that log in (password alone aside)."""
+        chosen = {
+            "password_face": frozenset({"password", "face"}),
+            "password_totp": frozenset({"password", "totp"}),
+            "face_totp": frozenset({"face", "totp"}),
+            "face_only": frozenset({"face"}),
+        }
+        return [factors for name, factors in chosen.items() if getattr(self, name)]

@@ -1,24 +1,15 @@
-"""Password logins, failed or not, go to the audit log like face logins."""
+"""Failed password logins go to the audit log like failed face logins (the login views audit
+each factor passed and each completed login themselves)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from peeka.accounts.models import User
 from peeka.faces import services
-
-
-@receiver(user_logged_in)
-def _logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    backend = getattr(user, "backend", "")
-    event = "password_login" if backend.endswith("ModelBackend") and not _by_face(request) else ""
-    if event:
-        client = services.client(request) if request is not None else None
-        services.audit(event, success=True, reason="ok", user=user, client=client)
 
 
 @receiver(user_login_failed)
@@ -35,8 +26,3 @@ def _login_failed(
         username=username,
         client=client,
     )
-
-
-def _by_face(request: HttpRequest | None) -> bool:
-    # Face logins are audited by the face view itself, with the face's reason code.
-    return request is not None and request.path.startswith("/face/")

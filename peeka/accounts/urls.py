@@ -2,18 +2,27 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from peeka.accounts import views
+from peeka.accounts.mfa import step_up_required
 
 app_name = "accounts"
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/next/", views.login_step, name="login_step"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("step-up/", views.step_up, name="step_up"),
     path("profile/", views.profile, name="profile"),
+    path("security/", views.security, name="security"),
+    path("security/totp/", views.totp_setup, name="totp"),
+    path("security/totp/remove/", views.totp_remove, name="totp_remove"),
+    path("security/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password.html",
-            success_url=reverse_lazy("accounts:profile"),
+        step_up_required(
+            auth_views.PasswordChangeView.as_view(
+                template_name="accounts/password.html",
+                success_url=reverse_lazy("accounts:profile"),
+            )
         ),
         name="password",
     ),

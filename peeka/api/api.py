@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from ninja import File, Form, NinjaAPI, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -279,6 +280,20 @@ def _on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(TooManyFilesSent)
 def _on_too_many(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 413, "too_many_files", f"Send at most {MAX_IMAGES} images.")
+
+
+@api.exception_handler(TooManyFieldsSent)
+def _on_too_many_fields(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 413, "too_many_fields", "The request has too many form fields.")
+
+
+@api.exception_handler(MultiPartParserError)
+def _on_bad_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A multipart Content-Type without a usable boundary, an undecodable base64 part, ...:
+    # without this, Django's HTML 400 page would answer instead of the API's JSON.
+    return _error(
+        request, 400, "malformed_body", "The request body is not valid multipart/form-data."
+    )
 
 
 def _client(request: HttpRequest) -> ApiClient:

@@ -26,9 +26,13 @@ class ApiClient(models.Model):
     @classmethod
     def create(cls, name: str) -> tuple[ApiClient, str]:
         """A new client and its key (returned once, never stored)."""
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = new_key()
         client = cls.objects.create(name=name, key_hash=hash_key(key), key_hint=key[:10])
         return client, key
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:

@@ -102,10 +102,10 @@ def answer(
         expires_at=row.expires_at,
     )
     if row.user is not None and not enrolling:
-        abuse.check_face(row.user)
+        abuse.check(row.user)
     verdict = _verify(challenge, frames, timestamps_ms, used=not first, clock=clock)
     if not verdict.passed and row.user is not None and not enrolling:
-        abuse.face_failed(row.user)
+        abuse.failed(row.user)
     user: User | None = None
     check = verdict.check
     if verdict.passed and verdict.probe is not None and not enrolling:

@@ -8,8 +8,8 @@ sealed protected templates and wrapped keys only.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from peeka.accounts.models import User
+from peeka.accounts.models import RecoveryCode, TotpDevice, User
 from peeka.api.models import ApiClient
 from peeka.biometrics import calibration, default_engine, load_image
 from peeka.biometrics.engine import distance
@@ -47,7 +47,6 @@ CONSENT_TEXT = (
     "measurement is stored. You can see, renew and delete your template at any time on the "
     '"My face data" page, and deleting your account deletes it.'
 )
-_REAUTH_KEY = "peeka_reauth_at"
 _KEPT_FRAMES = 5
 """Frames averaged into the reference (each costs two network passes)."""
 
@@ -190,8 +189,8 @@ def verify(user: User | None, frame: bytes) -> tuple[bool, str]:
     audit log."""
     found = probe(frame)
     if found.embedding is None and user is not None and has_template(user):
-        abuse.check_face(user)
-        abuse.face_failed(user)
+        abuse.check(user)
+        abuse.failed(user)
         return False, found.reason
     return match(user, found.embedding)
 
@@ -204,9 +203,9 @@ def match(user: User | None, embedding: Embedding | None) -> tuple[bool, str]:
     templates = list(FaceTemplate.objects.filter(user=user))
     if not templates:
         return False, "no_template"
-    abuse.check_face(user)
+    abuse.check(user)
     matched, reason = _compare(templates, embedding)
-    (abuse.face_succeeded if matched else abuse.face_failed)(user)
+    (abuse.succeeded if matched else abuse.failed)(user)
     return matched, reason
 
 
@@ -324,23 +323,44 @@ class Client:
 
 
 def client(request: HttpRequest) -> Client:
-    """The audit fields of a request: the peer's address and user agent."""
+    """The audit fields of a request: the client's address and user agent."""
     return Client(
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request) or None,
         user_agent=str(request.META.get("HTTP_USER_AGENT", "")),
     )
 
 
-def reauthenticated(request: HttpRequest) -> bool:
-    """Whether the session re-entered its password within the last few minutes."""
-    at = request.session.get(_REAUTH_KEY)
-    return isinstance(at, int | float) and 0 <= time.time() - at <= settings.PEEKA_REAUTH_SECONDS
+def client_ip(request: HttpRequest) -> str:
+    """The client's address. Behind reverse proxies listed in PEEKA_TRUSTED_PROXIES, the
+    address the nearest untrusted hop gave (read from the right of X-Forwarded-For, so a
+    client cannot choose it by sending the header itself); else the peer's address."""
+    peer = str(request.META.get("REMOTE_ADDR") or "")
+    if not _trusted(peer):
+        return peer
+    hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    address = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # garbage from the client's side of the chain: keep the last good hop
+        address = hop
+        if not _trusted(hop):
+            break
+    return address
 
 
-def mark_reauthenticated(request: HttpRequest) -> None:
-    # A privilege change: a new session key, so a copied session id gains nothing.
-    request.session.cycle_key()
-    request.session[_REAUTH_KEY] = time.time()
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _proxies(tuple(settings.PEEKA_TRUSTED_PROXIES)))
+
+
+@functools.cache
+def _proxies(configured: tuple[str, ...]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(entry, strict=False) for entry in configured]
 
 
 @dataclass(frozen=True)
@@ -404,6 +424,14 @@ def personal_data(user: User) -> dict[str, object]:
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
             "face_login_disabled": user.face_disabled,
+        },
+        "second_factors": {
+            # That they exist, never the secret or the codes (those are wrapped or hashed).
+            "authenticator_app": TotpDevice.objects.filter(user=user, confirmed=True).exists(),
+            "recovery_codes_unused": RecoveryCode.objects.filter(
+                user=user, used_at__isnull=True
+            ).count(),
+            "one_time_codes_disabled": user.otp_disabled,
         },
         "face_templates": [
             {

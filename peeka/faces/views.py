@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from peeka.accounts.forms import PasswordCheckForm
+from peeka.accounts import mfa, otp
+from peeka.accounts.mfa import step_up_required
 from peeka.accounts.models import User
 from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
@@ -26,17 +26,11 @@ _LOGIN_TRIES_KEY = "peeka_face_tries"
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
+@step_up_required
 def enroll(request: HttpRequest) -> HttpResponse:
-    """Consent and password re-check first; then the camera page."""
-    user = _user(request)
-    form = PasswordCheckForm(user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.mark_reauthenticated(request)
-        return redirect("faces:enroll")
+    """Consent and the camera, after a step-up (for a first enrollment, the password again)."""
     context = {
-        "form": form,
-        "ready": services.reauthenticated(request),
         "consent": services.CONSENT_TEXT,
         "consent_version": services.CONSENT_VERSION,
         "schemes": services.scheme_names(),
@@ -51,9 +45,13 @@ def enroll(request: HttpRequest) -> HttpResponse:
 @require_POST
 def enroll_frames(request: HttpRequest) -> JsonResponse:
     user = _user(request)
-    if not services.reauthenticated(request):
+    if not mfa.stepped_up(request):
         return JsonResponse(
-            {"ok": False, "message": "Please enter your password again before enrolling."},
+            {
+                "ok": False,
+                "message": "Please confirm it is you again before enrolling.",
+                "next": mfa.step_up_url(reverse("faces:enroll")),
+            },
             status=403,
         )
     if request.POST.get("consent") != services.CONSENT_VERSION:
@@ -75,12 +73,16 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
         )
         return JsonResponse({"ok": False, "message": str(exc)}, status=400)
     services.audit("enroll", success=True, user=user, client=services.client(request))
+    # A first second factor comes with recovery codes (shown once), so that losing the camera
+    # never locks the user out.
+    codes = [] if otp.recovery_codes_left(user) else otp.new_recovery_codes(user)
     return JsonResponse(
         {
             "ok": True,
             "message": f"Your face is enrolled ({result.frames_used} of {result.frames_received} "
             "pictures used).",
             "next": reverse("faces:mine"),
+            "recovery_codes": codes,
         }
     )
 
@@ -88,13 +90,16 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET"])
 def face_login(request: HttpRequest) -> HttpResponse:
     request.session[_LOGIN_TRIES_KEY] = 0
+    pending = mfa.pending_user(request)
     return render(
         request,
         "faces/login.html",
         {
             "max_frames": settings.PEEKA_LOGIN_MAX_FRAMES,
-            "next": _next(request),
+            "next": _requested_next(request),
             "liveness": settings.PEEKA_LIVENESS,
+            # The second step of a login: the name is already known.
+            "username": pending[0].get_username() if pending is not None else "",
         },
     )
 
@@ -105,7 +110,7 @@ def throttled(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequ
     @functools.wraps(view)
     def wrapper(request: HttpRequest) -> JsonResponse:
         try:
-            abuse.limit("face", _ip(request), abuse.per_minute("face"))
+            abuse.limit("face", services.client_ip(request), abuse.per_minute("face"))
             return view(request)
         except abuse.ThrottledError as exc:
             return too_many(exc)
@@ -129,17 +134,21 @@ def challenge(request: HttpRequest) -> JsonResponse:
     or for the signed-in user's enrollment."""
     purpose = request.POST.get("purpose", "login")
     username = request.POST.get("username", "").strip()
-    if purpose == "enroll":
+    if purpose in ("enroll", "stepup"):
         if not isinstance(request.user, User):
             return JsonResponse({"message": "Log in first."}, status=403)
-        row = liveness.new_challenge("enroll", user=request.user)
+        if purpose == "stepup":
+            if not services.has_template(request.user):
+                return JsonResponse({"message": "You have no face enrolled."}, status=400)
+            abuse.check(request.user)
+        row = liveness.new_challenge(purpose, user=request.user)
     elif purpose == "login":
         if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
             return JsonResponse({"message": "Enter your username."}, status=400)
         # An unknown name gets a challenge like any other: the answer fails the same way.
         claimed = services.find_user(username) if username else None
         if claimed is not None and services.has_template(claimed):
-            abuse.check_face(claimed)
+            abuse.check(claimed)
         row = liveness.new_challenge("login", user=claimed, claimed=username)
     else:
         return JsonResponse({"message": "Unknown purpose."}, status=400)
@@ -164,7 +173,24 @@ def face_login_frames(request: HttpRequest) -> JsonResponse:
     user = checked.user
     if user is None:
         return JsonResponse({"passed": False, "hint": liveness.NOT_RECOGNISED})
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return JsonResponse(
+        {"passed": True, "next": mfa.factor_passed(request, user, "face", _requested_next(request))}
+    )
+
+
+@login_required
+@require_POST
+@throttled
+def step_up_frames(request: HttpRequest) -> JsonResponse:
+    """The frames of a step-up challenge: the signed-in user's face, live."""
+    user = _user(request)
+    frames = [f.read() for f in request.FILES.getlist("frames")]
+    checked = _answer(request, "stepup", frames, user=user)
+    if isinstance(checked, JsonResponse):
+        return checked
+    if checked.user is None or checked.user.pk != user.pk:
+        return JsonResponse({"passed": False, "hint": liveness.NOT_RECOGNISED})
+    mfa.mark_stepped_up(request, user, "face")
     return JsonResponse({"passed": True, "next": _next(request)})
 
 
@@ -204,8 +230,8 @@ def face_login_frame(request: HttpRequest) -> JsonResponse:
     )
     if not passed or user is None:
         return JsonResponse({"passed": False, "done": tries >= settings.PEEKA_LOGIN_MAX_FRAMES})
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return JsonResponse({"passed": True, "done": True, "next": _next(request)})
+    next_url = mfa.factor_passed(request, user, "face", _requested_next(request))
+    return JsonResponse({"passed": True, "done": True, "next": next_url})
 
 
 @login_required
@@ -221,6 +247,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@step_up_required
 def delete(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     count = services.delete_templates(user)
@@ -236,7 +263,7 @@ def _answer(
     rows = LivenessChallenge.objects.filter(pk=request.POST.get("challenge", ""), purpose=purpose)
     row = (rows.filter(user=user) if user is not None else rows).first()
     if row is None:
-        if purpose == "login":
+        if purpose != "enroll":
             return JsonResponse({"passed": False, "hint": "Start the check again."})
         return JsonResponse({"ok": False, "message": "Start the check again."}, status=400)
     try:
@@ -247,7 +274,7 @@ def _answer(
         row, frames, stamps, client=services.client(request), enrolling=purpose == "enroll"
     )
     if not result.passed:
-        if purpose == "login":  # one shape for every failure: nothing tells accounts apart
+        if purpose != "enroll":  # one shape for every failure: nothing tells accounts apart
             return JsonResponse({"passed": False, "hint": result.hint})
         return JsonResponse({"ok": False, "message": result.hint}, status=400)
     return result
@@ -260,16 +287,13 @@ def _spread(frames: list[bytes], count: int) -> list[bytes]:
     return [frames[i] for i in picks]
 
 
-def _ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+def _requested_next(request: HttpRequest) -> str:
+    """The page asked for, unchecked ("" for none: a login then goes where it started)."""
+    return str(request.GET.get("next") or request.POST.get("next") or "")
 
 
 def _next(request: HttpRequest) -> str:
-    target = request.GET.get("next") or request.POST.get("next") or ""
-    # Only local paths: never an open redirect to another site.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    return mfa.safe_next(_requested_next(request))
 
 
 def _user(request: HttpRequest) -> User:

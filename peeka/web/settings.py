@@ -6,6 +6,7 @@ PEEKA_DATA_DIR, the key vault under PEEKA_KEY_DIR, DEBUG off unless PEEKA_DEBUG=
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -185,7 +186,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # Uploaded frames stay in memory: nothing of a face is ever written to a temporary file.
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "peeka.web.uploads.RefuseLargeFiles",  # a file too big for memory: 413, never a temp file
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
@@ -197,8 +201,20 @@ PEEKA_FACE_ONLY_LOGIN = _flag("PEEKA_FACE_ONLY_LOGIN", False)
 """Allow face login without a username (1:N), for kiosks."""
 PEEKA_SCHEME = os.environ.get("PEEKA_SCHEME", "ckks")
 """Protection scheme offered first at enrollment."""
-PEEKA_REAUTH_SECONDS = 300
-"""How long a password re-check allows enrolling."""
+PEEKA_STEP_UP_SECONDS = 300
+"""How long a step-up (a fresh face check, or password and code) allows sensitive actions."""
+PEEKA_LOGIN_STEP_SECONDS = 300
+"""How long a login may wait between its first and its second factor."""
+PEEKA_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("PEEKA_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+"""Addresses or networks of the reverse proxies in front of Peeka (e.g. 127.0.0.1): the
+client address for rate limits and the audit log is then read from X-Forwarded-For."""
+for _proxy in PEEKA_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"PEEKA_TRUSTED_PROXIES: {_exc}") from None
 PEEKA_ENROLL_MIN_FRAMES = 3
 PEEKA_ENROLL_MAX_FRAMES = 12
 PEEKA_LOGIN_MAX_FRAMES = 10

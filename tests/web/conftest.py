@@ -43,10 +43,17 @@ def logged_in(user: User) -> Client:
 
 
 def reauthenticated(user: User) -> Client:
-    """A session of `user` that has just re-entered its password (as the enroll page asks)."""
+    """A session of `user` that has just stepped up: with the password, as an account with no
+    second factor does before enrolling a face, or else with the password and a (new)
+    recovery code, the way without a camera."""
+    from peeka.accounts import mfa, otp
+
     client = logged_in(user)
-    response = client.post("/face/enroll/", {"password": PASSWORD})
-    assert response.status_code == 302
+    data = {"password": PASSWORD, "next": "/face/enroll/"}
+    if "password" not in mfa.step_up_methods(user):
+        data["code"] = otp.new_recovery_codes(user)[0]
+    response = client.post("/accounts/step-up/", data)
+    assert response.status_code == 302 and response["Location"] == "/face/enroll/"
     return client
 
 
@@ -60,3 +67,23 @@ def enroll(client: Client, photos: list[bytes], scheme: str = "ckks") -> dict[st
     body: dict[str, object] = response.json()
     body["status"] = response.status_code
     return body
+
+
+class FrozenClock:
+    """A time source that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Freeze the clock of the lockouts, rate limits, one-time codes, logins and step-ups."""
+    from peeka.faces import abuse
+
+    frozen = FrozenClock()
+    monkeypatch.setattr(abuse, "clock", frozen)
+    return frozen

@@ -11,24 +11,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
-from peeka.faces import abuse
-from tests.web.conftest import PASSWORD, enroll, reauthenticated
+from tests.web.conftest import PASSWORD, FrozenClock, enroll, reauthenticated
 from tests.web.test_faces import burst
-
-
-class FrozenClock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
-    frozen = FrozenClock()
-    monkeypatch.setattr(abuse, "clock", frozen)
-    return frozen
 
 
 @pytest.fixture(autouse=True)
@@ -67,21 +51,31 @@ def test_five_failures_make_the_account_wait_30_seconds(
 def test_fifty_failures_turn_face_login_off_until_the_password_changes(
     alice: User, frames: dict[str, bytes], clock: FrozenClock
 ) -> None:
-    assert enroll(reauthenticated(alice), burst(frames["obama"]), "iom")["ok"] is True
+    enrolled = enroll(reauthenticated(alice), burst(frames["obama"]), "iom")
+    codes = list(enrolled["recovery_codes"])  # type: ignore[call-overload]
     User.objects.filter(pk=alice.pk).update(face_failures=49, face_failed_at=clock.now - 100)
     assert attempt(frames["biden"])[0] == 200  # the 50th failure
     clock.now += 3600
     status, body, retry = attempt(frames["obama2"])
     assert status == 429 and body["code"] == "face_login_disabled" and retry is None
-    assert "change it" in str(body["message"])
-    # The password path always works, and changing the password turns face login on again.
+    assert "recovery code" in str(body["message"])
+    # Failing the face on purpose does not let a password alone in ...
     client = Client()
-    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response["Location"] == "/accounts/login/next/"
+    page = client.get("/accounts/login/next/")
+    assert page.context["options"] == ["recovery"]  # the locked face is not offered
+    # ... but the password and a recovery code do, and a new password turns face login on.
+    step = {"method": "recovery", "code": codes[0]}
+    assert client.post("/accounts/login/next/", step)["Location"] == "/"
+    step_up = {"password": PASSWORD, "code": codes[1], "next": "/accounts/password/"}
+    assert client.post("/accounts/step-up/", step_up)["Location"] == "/accounts/password/"
     new = "a brand new passphrase 99"
-    client.post(
+    changed = client.post(
         "/accounts/password/",
         {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
     )
+    assert changed.status_code == 302
     assert attempt(frames["obama2"])[1]["passed"] is True
 
 

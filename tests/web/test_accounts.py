@@ -8,9 +8,9 @@ from django.conf import settings
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from peeka.accounts.models import User
+from peeka.accounts.models import RecoveryCode, User
 from peeka.faces.models import FaceTemplate, UserKey
-from tests.web.conftest import PASSWORD, logged_in
+from tests.web.conftest import PASSWORD, logged_in, reauthenticated
 
 
 def test_production_settings_hash_passwords_with_argon2() -> None:
@@ -90,7 +90,8 @@ def test_account_pages_need_a_login() -> None:
 
 
 def test_password_change_needs_the_old_password(alice: User) -> None:
-    client = logged_in(alice)
+    assert logged_in(alice).get("/accounts/password/")["Location"].startswith("/accounts/step-up/")
+    client = reauthenticated(alice)
     new = "another long passphrase 42"
     response = client.post(
         "/accounts/password/",
@@ -115,7 +116,9 @@ def test_account_deletion_needs_the_password_and_deletes_templates_and_keys(
             user=user, scheme="iom", key_id=f"{user.pk:016x}", data=b"t", frames_used=3,
             consent_version="1",
         )  # fmt: skip
-    client = logged_in(alice)
+    refused = logged_in(alice).post("/accounts/delete/", {"password": PASSWORD})
+    assert refused["Location"].startswith("/accounts/step-up/")  # a step-up first
+    client = reauthenticated(alice)
     assert client.post("/accounts/delete/", {"password": "wrong"}).status_code == 200
     assert User.objects.filter(pk=alice.pk).exists()
     response = client.post("/accounts/delete/", {"password": PASSWORD})
@@ -123,6 +126,7 @@ def test_account_deletion_needs_the_password_and_deletes_templates_and_keys(
     assert not User.objects.filter(pk=alice.pk).exists()
     assert not FaceTemplate.objects.filter(user_id=alice.pk).exists()
     assert not UserKey.objects.filter(user_id=alice.pk).exists()
+    assert not RecoveryCode.objects.filter(user_id=alice.pk).exists()  # made by the step-up
     assert FaceTemplate.objects.filter(user=bob).count() == 1
     assert UserKey.objects.filter(user=bob).count() == 1
 
@@ -151,5 +155,8 @@ def test_the_home_page_and_the_admin(alice: User) -> None:
     assert "Add your face" in logged_in(alice).get("/").text
     assert Client().get("/admin/").status_code == 302
     assert logged_in(alice).get("/admin/").status_code == 302  # not staff
+    # The admin's own password-only login form is replaced by Peeka's login.
+    login = Client().get("/admin/login/?next=/admin/faces/auditevent/")
+    assert login["Location"] == "/accounts/login/?next=%2Fadmin%2Ffaces%2Fauditevent%2F"
     admin = User.objects.create_superuser("root", password=PASSWORD)
     assert logged_in(admin).get("/admin/faces/auditevent/").status_code == 200

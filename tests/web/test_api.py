@@ -178,6 +178,12 @@ def test_bad_input_gets_a_4xx_json_error_and_stores_nothing(
     )
     assert response.status_code == 413 and response.json()["code"] == "request_too_large"
     assert MULTIPART_CONTENT.startswith("multipart/")
+    # A file too big to keep in memory is refused, not silently dropped.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 2**20
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000
+    status, body = call(schema, "post", "/api/v1/verify", key,
+                        {"user": "u-1", "image": image(frames["obama"])})  # fmt: skip
+    assert (status, body["code"]) == (413, "request_too_large"), body
 
 
 def test_the_schema_check_would_catch_a_response_that_breaks_the_contract(schema: OpenAPI) -> None:

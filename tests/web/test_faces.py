@@ -1,5 +1,5 @@
 """Face enrollment, face login and "My face data" through the views, on real photos: the
-password re-check, the frame rules, replacement of only the user's own templates, pass/fail
+step-up before enrolling, the frame rules, replacement of only the user's own templates, pass/fail
 without scores, the same path for every kind of failure, and the audit log."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from django.test import Client
 from PIL import Image
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from peeka.accounts.models import User
+from peeka.accounts.models import LoginPolicy, User
 from peeka.faces.models import AuditEvent, FaceTemplate, UserKey
-from tests.web.conftest import enroll, logged_in, reauthenticated
+from tests.web.conftest import PASSWORD, enroll, logged_in, reauthenticated
 
 
 @pytest.fixture(autouse=True)
@@ -57,22 +57,16 @@ def test_enrollment_needs_a_login_and_a_fresh_password_check(
     response = Client().get("/face/enroll/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     client = logged_in(alice)
-    page = client.get("/face/enroll/")
-    assert "enter your password again" in page.text and 'id="video"' not in page.text
+    response = client.get("/face/enroll/")
+    assert response["Location"] == "/accounts/step-up/?next=%2Fface%2Fenroll%2F"
+    page = client.get(response["Location"])
+    assert 'id="id_password"' in page.text and 'id="video"' not in page.text  # no face yet
     refused = enroll(client, burst(frames["obama"]))
     assert refused["status"] == 403 and not FaceTemplate.objects.exists()
-    wrong = client.post("/face/enroll/", {"password": "not it"})
-    assert wrong.status_code == 200 and "not your current password" in wrong.text
+    wrong = client.post("/accounts/step-up/", {"password": "not it", "next": "/face/enroll/"})
+    assert wrong.status_code == 400 and "not your current password" in wrong.text
     client = reauthenticated(alice)
     assert 'id="video"' in client.get("/face/enroll/").text
-
-
-def test_the_password_check_expires(
-    alice: User, frames: dict[str, bytes], settings: SettingsWrapper
-) -> None:
-    client = reauthenticated(alice)
-    settings.PEEKA_REAUTH_SECONDS = 0
-    assert enroll(client, burst(frames["obama"]))["status"] == 403
 
 
 def test_enrollment_stores_only_a_sealed_template_and_its_wrapped_key(
@@ -155,9 +149,14 @@ def test_face_login_passes_for_the_user_and_fails_the_same_way_for_everyone_else
     assert not client.get("/").context["user"].is_authenticated
 
     body = login_frame(client, frames["obama2"], "alice")
-    assert body["passed"] is True and body["next"] == "/"
-    assert "score" not in body and "distance" not in body
-    assert client.get("/").context["user"] == alice
+    assert body["passed"] is True and "score" not in body and "distance" not in body
+    # The default policy asks for a second factor after the face.
+    assert body["next"] == "/accounts/login/next/"
+    assert not client.get("/").context["user"].is_authenticated
+    finish = client.post(body["next"], {"method": "password", "password": PASSWORD})
+    assert finish["Location"] == "/" and client.get("/").context["user"] == alice
+    login = AuditEvent.objects.get(event="login")
+    assert login.user == alice and login.reason == "face+password"
 
     reasons = list(AuditEvent.objects.filter(event="face_login").values_list("reason", "success"))
     assert sorted(reasons) == sorted(
@@ -186,6 +185,7 @@ def test_face_only_login_identifies_among_enrolled_users_when_allowed(
     client.get("/face/login/")
     assert login_frame(client, frames["obama2"], "")["passed"] is False  # not a kiosk
     settings.PEEKA_FACE_ONLY_LOGIN = True
+    LoginPolicy.objects.update_or_create(pk=1, defaults={"face_only": True})
     client.get("/face/login/")
     assert login_frame(client, frames["obama2"], "")["passed"] is True
     assert client.get("/").context["user"] == alice
@@ -193,6 +193,7 @@ def test_face_only_login_identifies_among_enrolled_users_when_allowed(
 
 def test_face_login_redirects_only_to_local_paths(alice: User, frames: dict[str, bytes]) -> None:
     assert enroll(reauthenticated(alice), burst(frames["obama"]), "iom")["ok"] is True
+    LoginPolicy.objects.update_or_create(pk=1, defaults={"face_only": True})
     for target, expected in (("/accounts/profile/", "/accounts/profile/"),
                              ("https://evil.example/", "/"), ("//evil.example/", "/")):  # fmt: skip
         client = Client()
@@ -218,7 +219,10 @@ def test_my_face_data_shows_the_owners_template_and_deletes_it(
     assert "bit " in bob_page and "negative database" in bob_page
 
     response = logged_in(alice).post("/face/mine/delete/")
-    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/step-up/")  # a step-up first
+    assert FaceTemplate.objects.filter(user=alice).exists()
+    response = reauthenticated(alice).post("/face/mine/delete/")
+    assert response["Location"] == "/face/mine/"
     assert not FaceTemplate.objects.filter(user=alice).exists()
     assert not UserKey.objects.filter(user=alice).exists()
     assert FaceTemplate.objects.filter(user=bob).count() == 1

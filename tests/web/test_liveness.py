@@ -24,7 +24,7 @@ from peeka.biometrics import RGBImage
 from peeka.biometrics.liveness import video_frames
 from peeka.evaluation.liveness import moving_clip, stamps
 from peeka.faces.models import AuditEvent, FaceTemplate, LivenessChallenge
-from tests.web.conftest import reauthenticated
+from tests.web.conftest import PASSWORD, FrozenClock, logged_in, reauthenticated
 
 
 def jpegs(frames: Sequence[RGBImage]) -> list[bytes]:
@@ -98,7 +98,9 @@ def test_enrollment_and_login_pass_with_a_live_blink(alice: User, blinking: list
     client.get("/face/login/")
     issued = challenge(client, purpose="login", username="alice")
     status, body = answer(client, "/face/login/frames/", issued["id"], blinking)
-    assert body == {"passed": True, "next": "/"}
+    assert body == {"passed": True, "next": "/accounts/login/next/"}  # then a second factor
+    assert not client.get("/").context["user"].is_authenticated
+    client.post("/accounts/login/next/", {"method": "password", "password": PASSWORD})
     assert client.get("/").context["user"] == alice
     assert AuditEvent.objects.filter(event="liveness_login", success=True, user=alice).exists()
 
@@ -141,6 +143,35 @@ def test_an_answer_counts_once_and_unknown_users_fail_like_wrong_faces(
         )
     )
     assert {"reused", "unknown_user", "no_template"} <= reasons
+
+
+def test_step_up_by_face_needs_the_live_user_and_expires(
+    alice: User, bob: User, blinking: list[bytes], waved_photo: list[bytes], clock: FrozenClock
+) -> None:
+    assert enroll_live(alice, blinking)[1]["ok"] is True
+    client = logged_in(alice)  # a session without a recent step-up
+    response = client.get("/accounts/password/")
+    assert response["Location"] == "/accounts/step-up/?next=%2Faccounts%2Fpassword%2F"
+    assert 'id="video"' in client.get(response["Location"]).text  # alice has a face: camera
+    url = "/face/step-up/frames/?next=/accounts/password/"
+    # A waved photo of alice, or bob's session with alice's live face, does not step up.
+    issued = challenge(client, purpose="stepup")
+    assert answer(client, url, issued["id"], waved_photo)[1]["passed"] is False
+    assert challenge(logged_in(bob), purpose="stepup")["status"] == 400  # bob has no face
+    issued = challenge(client, purpose="stepup")
+    key = client.session.session_key
+    assert answer(client, url, issued["id"], blinking)[1] == {
+        "passed": True,
+        "next": "/accounts/password/",
+    }
+    assert client.session.session_key != key  # a new session key at the privilege change
+    assert client.get("/accounts/password/").status_code == 200
+    clock.now += 299
+    assert client.get("/accounts/password/").status_code == 200
+    clock.now += 2  # valid five minutes
+    assert client.get("/accounts/password/")["Location"].startswith("/accounts/step-up/")
+    reasons = AuditEvent.objects.filter(event="liveness_stepup").values_list("reason", flat=True)
+    assert sorted(reasons) == ["ok", "steps"]
 
 
 def test_without_a_challenge_nothing_enrolls_or_logs_in(alice: User, blinking: list[bytes]) -> None:

@@ -37,6 +37,9 @@ def test_a_user_downloads_everything_stored_about_them(
     assert "attachment" in response["Content-Disposition"]
     data = json.loads(response.content)
     assert data["account"]["username"] == "alice"
+    # Enrolling the first second factor made recovery codes: their count, never the codes.
+    assert data["second_factors"] == {"authenticator_app": False, "recovery_codes_unused": 10,
+                                      "one_time_codes_disabled": False}  # fmt: skip
     [template] = data["face_templates"]
     assert template["scheme"] == "iom" and template["consent_version"] == "1"
     assert template["consented_at"] and len(template["sha256"]) == 64

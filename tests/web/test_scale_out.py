@@ -27,8 +27,8 @@ from peeka.accounts.models import User
 from peeka.faces import abuse
 abuse.clock = lambda: 1_800_000_020.0  # one frozen instant in both processes
 user = User.objects.get(username="{name}")
-for _ in range(abuse.BACKOFF_AFTER):
-    abuse.face_failed(user)
+for _ in range(abuse.FACE.backoff_after):
+    abuse.failed(user)
 for _ in range(3):
     abuse.limit("face", "{ip}", 3)
 print("first done")
@@ -40,7 +40,7 @@ from peeka.faces import abuse
 abuse.clock = lambda: 1_800_000_021.0
 user = User.objects.get(username="{name}")
 try:
-    abuse.check_face(user)
+    abuse.check(user)
     print("face allowed")
 except abuse.ThrottledError as exc:
     print("face locked", exc.retry_after)
