@@ -124,10 +124,6 @@ def factor_passed(request: HttpRequest, user: User, factor: str, next_url: str =
     return reverse("accounts:login_step")
 
 
-def cancel(request: HttpRequest) -> None:
-    request.session.pop(_PENDING, None)
-
-
 def safe_next(target: str) -> str:
     """`target` when it is a path on this site, else the home page: never an open redirect."""
     if (

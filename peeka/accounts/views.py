@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyotp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -101,32 +102,19 @@ def login_step(request: HttpRequest) -> HttpResponse:
         if not form.is_valid() or method not in options:
             context["error"] = "Choose one of the ways below."
             return render(request, "accounts/login_step.html", context, status=400)
+        client = services.client(request)
         try:
             _limit_login(request)
             if _check_factor(user, method, form.cleaned_data):
-                services.audit(
-                    _EVENTS[method],
-                    success=True,
-                    reason="ok",
-                    user=user,
-                    client=services.client(request),
-                )
+                services.audit(_EVENTS[method], success=True, reason="ok", user=user, client=client)
                 return redirect(mfa.factor_passed(request, user, method))
         except abuse.ThrottledError as exc:
             services.audit(
-                _EVENTS[method],
-                success=False,
-                reason=exc.code,
-                user=user,
-                client=services.client(request),
+                _EVENTS[method], success=False, reason=exc.code, user=user, client=client
             )
             return _throttled(request, "accounts/login_step.html", context, exc)
         services.audit(
-            _EVENTS[method],
-            success=False,
-            reason="bad_credentials",
-            user=user,
-            client=services.client(request),
+            _EVENTS[method], success=False, reason="bad_credentials", user=user, client=client
         )
         context["error"] = "That was not right. Try again."
         return render(request, "accounts/login_step.html", context, status=400)
@@ -159,7 +147,6 @@ def step_up(request: HttpRequest) -> HttpResponse:
         "form": form,
         "code_form": code_form,
         "next": next_url,
-        "liveness": settings.PEEKA_LIVENESS,
         "totp": otp.has_totp(user),
     }
     if request.method == "POST":
@@ -240,7 +227,8 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 
 
 def _secret_of(uri: str) -> str:
-    secret = uri.split("secret=", 1)[1].split("&", 1)[0]
+    """The key in groups of four, for typing into an app that cannot scan."""
+    secret = pyotp.parse_uri(uri).secret
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
