@@ -59,17 +59,17 @@ def begin_totp(user: User) -> str:
     TotpDevice.objects.update_or_create(
         user=user, defaults={"wrapped_secret": wrapped, "confirmed": False, "last_step": -1}
     )
-    return pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=ISSUER)
+    return _uri(user, secret)
 
 
 def pending_uri(user: User) -> str | None:
     """The URI of the set-up in progress, to show its QR code again."""
     device = TotpDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        return None
-    return pyotp.TOTP(_secret(device)).provisioning_uri(
-        name=user.get_username(), issuer_name=ISSUER
-    )
+    return None if device is None else _uri(user, _secret(device))
+
+
+def _uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=ISSUER)
 
 
 def qr_svg(uri: str) -> str:

@@ -193,7 +193,7 @@ def security(request: HttpRequest) -> HttpResponse:
         "codes_left": otp.recovery_codes_left(user),
         "face": services.has_template(user),
         "combinations": [
-            " + ".join(_FACTOR_NAMES[f] for f in ("password", "face", "totp") if f in combo)
+            " + ".join(_FACTOR_NAMES[f] for f in mfa.FACTORS if f in combo)
             for combo in policy.combinations()
         ],
         "password_only": policy.password_only,

@@ -203,8 +203,9 @@ def test_an_api_key_is_made_in_the_admin_after_a_step_up_and_shown_once(db: None
     assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest()
     listing = client.get("/admin/api/apiclient/").text
     assert key not in listing and stored.key_hint in listing
-    response = Client().get("/api/v1/identify", headers={"X-API-Key": key})
-    assert response.status_code == 405  # the key authenticates (a wrong method, not 401)
+    # The key works (a wrong key would get 401): the client simply has no such subject.
+    response = Client().delete("/api/v1/enrollments/nobody", headers={"X-API-Key": key})
+    assert response.status_code == 404 and response.json()["code"] == "user_not_found"
 
 
 def test_step_up_without_a_camera_needs_the_password_and_a_code_and_expires(

@@ -147,5 +147,29 @@ const Peeka = (() => {
     return body;
   }
 
-  return { startCamera, enroll, login, liveCheck };
+  // The camera pages' common start: #video, #status and the #start button, which stays
+  // disabled until the camera shows real frames (or says why it cannot, plus `hint`).
+  function cameraPage(hint = "") {
+    const page = {
+      video: document.getElementById("video"),
+      status: document.getElementById("status"),
+      button: document.getElementById("start"),
+    };
+    page.button.disabled = true;
+    startCamera(page.video)
+      .then(() => { page.button.disabled = false; })
+      .catch((error) => { page.status.textContent = `${error.message}${hint}`; });
+    return page;
+  }
+
+  // After a failed face check: say what to do and turn the button into "Try again".
+  function offerRetry({ status, button }, verdict, advice) {
+    status.textContent = `${verdict.hint || verdict.message || "Not recognised."} ${advice}`;
+    const prompt = document.getElementById("prompt");
+    if (prompt) prompt.textContent = "";
+    button.textContent = "Try again";
+    button.disabled = false;
+  }
+
+  return { startCamera, enroll, login, liveCheck, cameraPage, offerRetry };
 })();
