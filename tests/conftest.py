@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from peeka.accounts.models import User
 from peeka.biometrics import FaceEngine, RGBImage
+from tests.webapp import PASSWORD, FrozenClock
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FACES = SHARED_DATA / "faces"
@@ -71,3 +73,41 @@ def mini_pairs(lfw_dev: Path, tmp_path: Path, per_fold: int = 4) -> Path:
     path = tmp_path / "pairs.txt"
     path.write_text(f"2\t{per_fold}\n" + "\n".join(chosen) + "\n")
     return path
+
+
+# --- the web side: personas, frames, a clean rate-limit cache, a frozen clock -------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Each test starts with empty rate-limit windows (they are per client IP)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return User.objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return User.objects.create_user("bob", password=PASSWORD)
+
+
+@pytest.fixture
+def frames(faces_dir: Path) -> dict[str, bytes]:
+    """JPEG bytes of the real photos, as a browser would send them."""
+    return {p.stem: p.read_bytes() for p in faces_dir.glob("*.jpg")}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """Freeze the server's security clock: lockouts, rate limits, one-time codes, logins,
+    step-ups and liveness challenges."""
+    from peeka.security import clock as security_clock
+
+    frozen = FrozenClock()
+    monkeypatch.setattr(security_clock, "source", frozen)
+    return frozen

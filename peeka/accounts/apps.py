@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -7,4 +9,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from peeka.accounts import signals  # noqa: F401  (connects the audit receivers)
+        from peeka.accounts import selectors, signals  # noqa: F401  (signals: audit receivers)
+        from peeka.security.privacy import privacy_register
+
+        privacy_register("account", export=selectors.account_export)
+        privacy_register("second_factors", export=selectors.second_factors_export)

@@ -22,8 +22,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from peeka.accounts import otp
+from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.models import LoginPolicy, User
-from peeka.faces import abuse, services
+from peeka.security.client import client_info
+from peeka.security.clock import now
+from peeka.security.selectors import lockout_disabled
+from peeka.security.services import CODES, FACE, audit_record
 
 FACTORS = ("password", "face", "totp")
 RECOVERY = "recovery"
@@ -36,7 +40,7 @@ def enrolled(user: User) -> set[str]:
     have = set()
     if user.has_usable_password():
         have.add("password")
-    if services.has_template(user):
+    if factor_enrolled("face", user):
         have.add("face")
     if otp.has_totp(user):
         have.add("totp")
@@ -62,8 +66,8 @@ def next_factors(user: User, factors: set[str], *, usable: bool = True) -> list[
     policy = LoginPolicy.current()
     have = enrolled(user) - factors
     if usable:
-        have -= {"face"} if user.face_disabled else set()
-        have -= {"totp", RECOVERY} if user.otp_disabled else set()
+        have -= {"face"} if lockout_disabled(user=user, rule=FACE) else set()
+        have -= {"totp", RECOVERY} if lockout_disabled(user=user, rule=CODES) else set()
     return [f for f in (*FACTORS, RECOVERY) if f in have and _accepted(factors | {f}, policy)]
 
 
@@ -87,7 +91,7 @@ def pending_user(request: HttpRequest) -> tuple[User, set[str]] | None:
     state = request.session.get(_PENDING)
     if not isinstance(state, dict):
         return None
-    if abuse.clock() - float(state.get("at", 0)) > settings.PEEKA_LOGIN_STEP_SECONDS:
+    if now() - float(state.get("at", 0)) > settings.PEEKA_LOGIN_STEP_SECONDS:
         request.session.pop(_PENDING, None)
         return None
     user = User.objects.filter(pk=int(state.get("user", 0)), is_active=True).first()
@@ -105,20 +109,24 @@ def factor_passed(request: HttpRequest, user: User, factor: str, next_url: str =
     pending = pending_user(request)
     factors = pending[1] if pending is not None and pending[0].pk == user.pk else set()
     factors.add(factor)
-    client = services.client(request)
+    client = client_info(request)
     next_url = safe_next(next_url or pending_next(request))
     if complete(user, factors):
         request.session.pop(_PENDING, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new key
-        services.audit(
-            "login", success=True, reason="+".join(sorted(factors)), user=user, client=client
+        audit_record(
+            event="login",
+            success=True,
+            reason="+".join(sorted(factors)),
+            user=user,
+            client=client,
         )
         return next_url
     request.session.cycle_key()
     request.session[_PENDING] = {
         "user": user.pk,
         "factors": sorted(factors),
-        "at": abuse.clock(),
+        "at": now(),
         "next": next_url,
     }
     return reverse("accounts:login_step")
@@ -143,7 +151,7 @@ def step_up_methods(user: User) -> set[str]:
     authenticator or recovery code) when set up, so a lost camera never blocks; "password"
     only for an account with neither."""
     methods = set()
-    if services.has_template(user):
+    if factor_enrolled("face", user):
         methods.add("face")
     if otp.has_totp(user) or otp.recovery_codes_left(user):
         methods.add("code")
@@ -152,14 +160,14 @@ def step_up_methods(user: User) -> set[str]:
 
 def stepped_up(request: HttpRequest) -> bool:
     at = request.session.get(_STEP_UP)
-    return isinstance(at, int | float) and 0 <= abuse.clock() - at <= settings.PEEKA_STEP_UP_SECONDS
+    return isinstance(at, int | float) and 0 <= now() - at <= settings.PEEKA_STEP_UP_SECONDS
 
 
 def mark_stepped_up(request: HttpRequest, user: User, method: str) -> None:
     request.session.cycle_key()  # a privilege change: a copied session id gains nothing
-    request.session[_STEP_UP] = abuse.clock()
-    services.audit(
-        "step_up", success=True, reason=method, user=user, client=services.client(request)
+    request.session[_STEP_UP] = now()
+    audit_record(
+        event="step_up", success=True, reason=method, user=user, client=client_info(request)
     )
 
 

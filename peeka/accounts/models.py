@@ -3,8 +3,12 @@ migration trouble of swapping `auth.User` later."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+from peeka.security.services import lockouts_reset
 
 
 class User(AbstractUser):
@@ -16,21 +20,21 @@ class User(AbstractUser):
     no password and cannot log in to the web pages."""
     api_subject = models.CharField(max_length=100, blank=True)
     """The client's own id for the subject."""
-    face_failures = models.PositiveIntegerField(default=0)
-    """Consecutive failed face attempts (see `peeka.faces.abuse`)."""
-    face_failed_at = models.FloatField(null=True, blank=True)
-    face_disabled = models.BooleanField(default=False)
-    """Set after too many failures; cleared when the password is changed or reset."""
-    otp_failures = models.PositiveIntegerField(default=0)
-    """Consecutive wrong one-time codes (authenticator or recovery code)."""
-    otp_failed_at = models.FloatField(null=True, blank=True)
-    otp_disabled = models.BooleanField(default=False)
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
-        # A password change or reset proves the owner: face and codes may be tried again.
-        self.face_failures, self.face_failed_at, self.face_disabled = 0, None, False
-        self.otp_failures, self.otp_failed_at, self.otp_disabled = 0, None, False
+        # A password change or reset proves the owner: face and codes may be tried again once
+        # the new password is saved.
+        self._password_reset_lockouts = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # A full save after `set_password` is a change or reset; a save of the password field
+        # alone is Django upgrading the hash of a password just typed, which proves nothing new.
+        reset = getattr(self, "_password_reset_lockouts", False)
+        self._password_reset_lockouts = False
+        if reset and kwargs.get("update_fields") is None:
+            lockouts_reset(user=self)
 
     class Meta:
         constraints = [

@@ -4,7 +4,7 @@ recovery codes.
 The TOTP secret is wrapped by the key vault and bound to its user; a code is accepted once
 (the last accepted time step is kept) and one step early or late for clock drift. Recovery
 codes are shown once and kept as Argon2 hashes. Wrong codes of both kinds count toward one
-lockout (`abuse.CODES`)."""
+lockout (`peeka.security.services.CODES`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from peeka.accounts.models import RecoveryCode, TotpDevice, User
-from peeka.faces import abuse, services
+from peeka.security.clock import now
+from peeka.security.services import CODES, lockout_check, lockout_failed, lockout_succeeded
+from peeka.security.vault import vault
 
 ISSUER = "Peeka"
 RECOVERY_CODES = 10
@@ -38,11 +40,7 @@ def _context(user: User) -> bytes:
 
 
 def _secret(device: TotpDevice) -> str:
-    return (
-        services.vault()
-        .unwrap(bytes(device.wrapped_secret), context=_context(device.user))
-        .decode()
-    )
+    return vault().unwrap(bytes(device.wrapped_secret), context=_context(device.user)).decode()
 
 
 def has_totp(user: User) -> bool:
@@ -55,7 +53,7 @@ def begin_totp(user: User) -> str:
     if has_totp(user):
         raise SetupError("An authenticator app is already set up. Remove it first.")
     secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
-    wrapped = services.vault().wrap(secret.encode(), context=_context(user))
+    wrapped = vault().wrap(secret.encode(), context=_context(user))
     TotpDevice.objects.update_or_create(
         user=user, defaults={"wrapped_secret": wrapped, "confirmed": False, "last_step": -1}
     )
@@ -91,11 +89,11 @@ def confirm_totp(user: User, code: str) -> bool:
 
 def verify_totp(user: User, code: str) -> bool:
     """Whether `code` is `user`'s current authenticator code, not used before. Raises
-    `abuse.ThrottledError` while wrong codes have locked codes out."""
-    abuse.check(user, abuse.CODES)
+    `ThrottledError` while wrong codes have locked codes out."""
+    lockout_check(user=user, rule=CODES)
     device = TotpDevice.objects.filter(user=user, confirmed=True).first()
     ok = device is not None and _accept(device, code)
-    (abuse.succeeded if ok else abuse.failed)(user, abuse.CODES)
+    (lockout_succeeded if ok else lockout_failed)(user=user, rule=CODES)
     return ok
 
 
@@ -104,7 +102,7 @@ def _accept(device: TotpDevice, code: str) -> bool:
     if not (code.isdigit() and len(code) == 6):
         return False
     totp = pyotp.TOTP(_secret(device))
-    current = int(abuse.clock() // totp.interval)
+    current = int(now() // totp.interval)
     for step in (current - 1, current, current + 1):
         if step > device.last_step and pyotp.utils.strings_equal(code, totp.generate_otp(step)):
             # Atomic: two requests racing with one code cannot both win.
@@ -139,8 +137,8 @@ def recovery_codes_left(user: User) -> int:
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Whether `code` is one of `user`'s unused recovery codes; it is then used up. Raises
-    `abuse.ThrottledError` while wrong codes have locked codes out."""
-    abuse.check(user, abuse.CODES)
+    `ThrottledError` while wrong codes have locked codes out."""
+    lockout_check(user=user, rule=CODES)
     code = "".join(ch for ch in code.lower() if ch.isalnum())
     row = RecoveryCode.objects.filter(
         user=user, used_at__isnull=True, lookup=code[:_LOOKUP]
@@ -154,5 +152,5 @@ def use_recovery_code(user: User, code: str) -> bool:
         )
         == 1
     )
-    (abuse.succeeded if ok else abuse.failed)(user, abuse.CODES)
+    (lockout_succeeded if ok else lockout_failed)(user=user, rule=CODES)
     return ok

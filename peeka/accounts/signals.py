@@ -1,5 +1,5 @@
-"""Failed password logins go to the audit log like failed face logins (the login views audit
-each factor passed and each completed login themselves)."""
+"""Failed password logins go to the audit log like failed face logins (the login services
+audit each factor passed and each completed login themselves)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from django.contrib.auth.signals import user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from peeka.faces import services
+from peeka.accounts.selectors import user_find
+from peeka.security.client import client_info
+from peeka.security.services import audit_record
 
 
 @receiver(user_login_failed)
@@ -17,12 +19,11 @@ def _login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
-    client = services.client(request) if request is not None else None
-    services.audit(
-        "password_login",
+    audit_record(
+        event="password_login",
         success=False,
         reason="bad_credentials",
-        user=services.find_user(username),
+        user=user_find(username=username),
         username=username,
-        client=client,
+        client=client_info(request) if request is not None else None,
     )

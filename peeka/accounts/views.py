@@ -18,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from peeka.accounts import mfa, otp
+from peeka.accounts import mfa, otp, services
+from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.forms import (
     CodeForm,
     PasswordCheckForm,
@@ -27,7 +28,10 @@ from peeka.accounts.forms import (
     StepForm,
 )
 from peeka.accounts.models import LoginPolicy, User
-from peeka.faces import abuse, services
+from peeka.security.client import client_info, client_ip
+from peeka.security.privacy import privacy_export
+from peeka.security.selectors import lockout_disabled
+from peeka.security.services import CODES, FACE, ThrottledError, rate_limit
 
 _FACTOR_NAMES = {
     "password": "your password",
@@ -38,7 +42,7 @@ _FACTOR_NAMES = {
 
 
 def _throttled(
-    request: HttpRequest, template: str, context: dict[str, Any], exc: abuse.ThrottledError
+    request: HttpRequest, template: str, context: dict[str, Any], exc: ThrottledError
 ) -> HttpResponse:
     response = render(request, template, {**context, "throttled": str(exc)}, status=429)
     if exc.retry_after:
@@ -48,7 +52,7 @@ def _throttled(
 
 def _limit_login(request: HttpRequest) -> None:
     """Password, authenticator and recovery-code attempts, per client IP."""
-    abuse.limit("password", services.client_ip(request), abuse.per_minute("password"))
+    rate_limit(scope="password", ident=client_ip(request))
 
 
 class LoginView(auth_views.LoginView):
@@ -60,19 +64,13 @@ class LoginView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             _limit_login(request)
-        except abuse.ThrottledError as exc:
+        except ThrottledError as exc:
             return _throttled(request, self.template_name, {"form": self.get_form()}, exc)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
-        services.audit(
-            "password_login",
-            success=True,
-            reason="ok",
-            user=user,
-            client=services.client(self.request),
-        )
+        services.password_login_record(user=user, client=client_info(self.request))
         return redirect(mfa.factor_passed(self.request, user, "password", self.get_success_url()))
 
 
@@ -91,9 +89,9 @@ def login_step(request: HttpRequest) -> HttpResponse:
         "username": user.get_username(),
         "names": _FACTOR_NAMES,
         "locked": [
-            lockout.disabled_message
-            for lockout, off in ((abuse.FACE, user.face_disabled), (abuse.CODES, user.otp_disabled))
-            if off
+            rule.disabled_message
+            for rule in (FACE, CODES)
+            if lockout_disabled(user=user, rule=rule)
         ],
     }
     if request.method == "POST":
@@ -102,34 +100,21 @@ def login_step(request: HttpRequest) -> HttpResponse:
         if not form.is_valid() or method not in options:
             context["error"] = "Choose one of the ways below."
             return render(request, "accounts/login_step.html", context, status=400)
-        client = services.client(request)
+        secret_field = "password" if method == "password" else "code"
         try:
             _limit_login(request)
-            if _check_factor(user, method, form.cleaned_data):
-                services.audit(_EVENTS[method], success=True, reason="ok", user=user, client=client)
+            if services.factor_attempt(
+                user=user,
+                method=method,
+                secret=form.cleaned_data.get(secret_field) or "",
+                client=client_info(request),
+            ):
                 return redirect(mfa.factor_passed(request, user, method))
-        except abuse.ThrottledError as exc:
-            services.audit(
-                _EVENTS[method], success=False, reason=exc.code, user=user, client=client
-            )
+        except ThrottledError as exc:
             return _throttled(request, "accounts/login_step.html", context, exc)
-        services.audit(
-            _EVENTS[method], success=False, reason="bad_credentials", user=user, client=client
-        )
         context["error"] = "That was not right. Try again."
         return render(request, "accounts/login_step.html", context, status=400)
     return render(request, "accounts/login_step.html", context)
-
-
-_EVENTS = {"password": "password_login", "totp": "totp", mfa.RECOVERY: "recovery_code"}
-
-
-def _check_factor(user: User, method: str, data: dict[str, Any]) -> bool:
-    if method == "password":
-        return user.check_password(data.get("password") or "")
-    if method == "totp":
-        return otp.verify_totp(user, data.get("code") or "")
-    return otp.use_recovery_code(user, data.get("code") or "")
 
 
 @login_required
@@ -150,37 +135,29 @@ def step_up(request: HttpRequest) -> HttpResponse:
         "totp": otp.has_totp(user),
     }
     if request.method == "POST":
+        client = client_info(request)
         try:
             _limit_login(request)
             method = "code" if "code" in methods else "password"
-            if method in methods and form.is_valid() and _step_up_code(user, method, code_form):
+            if (
+                method not in methods
+                or not form.is_valid()
+                or (method == "code" and not code_form.is_valid())
+            ):
+                services.step_up_failed(user=user, client=client)
+            elif services.step_up_code_attempt(
+                user=user,
+                code=code_form.cleaned_data["code"] if method == "code" else None,
+                client=client,
+            ):
                 mfa.mark_stepped_up(request, user, method)
                 return redirect(next_url)
-        except abuse.ThrottledError as exc:
+        except ThrottledError as exc:
             return _throttled(request, "accounts/step_up.html", context, exc)
-        services.audit(
-            "step_up",
-            success=False,
-            reason="bad_credentials",
-            user=user,
-            client=services.client(request),
-        )
         if "code" in methods and form.is_valid():
             code_form.add_error("code", "That code is not right.")
         return render(request, "accounts/step_up.html", context, status=400)
     return render(request, "accounts/step_up.html", context)
-
-
-def _step_up_code(user: User, method: str, code_form: CodeForm) -> bool:
-    if method == "password":
-        return True  # the password was checked by the form
-    if not code_form.is_valid():
-        return False
-    code = code_form.cleaned_data["code"]
-    digits = "".join(code.split())
-    if otp.has_totp(user) and digits.isdigit():
-        return otp.verify_totp(user, digits)
-    return otp.use_recovery_code(user, code)
 
 
 @login_required
@@ -191,7 +168,7 @@ def security(request: HttpRequest) -> HttpResponse:
     context = {
         "totp": otp.has_totp(user),
         "codes_left": otp.recovery_codes_left(user),
-        "face": services.has_template(user),
+        "face": factor_enrolled("face", user),
         "combinations": [
             " + ".join(_FACTOR_NAMES[f] for f in mfa.FACTORS if f in combo)
             for combo in policy.combinations()
@@ -213,12 +190,13 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _limit_login(request)
-            confirmed = otp.confirm_totp(user, form.cleaned_data["code"])
-        except (abuse.ThrottledError, otp.SetupError) as exc:
+            confirmed = services.totp_confirm(
+                user=user, code=form.cleaned_data["code"], client=client_info(request)
+            )
+        except (ThrottledError, otp.SetupError) as exc:
             messages.error(request, str(exc))
             return redirect("accounts:totp")
         if confirmed:
-            services.audit("totp_setup", success=True, user=user, client=services.client(request))
             return _recovery_codes_or(request, user, "Your authenticator app is set up.")
         form.add_error("code", "That code is not right. Check the app's clock and try again.")
     uri = otp.pending_uri(user) or otp.begin_totp(user)
@@ -237,8 +215,7 @@ def _secret_of(uri: str) -> str:
 @mfa.step_up_required
 def totp_remove(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    otp.remove_totp(user)
-    services.audit("totp_remove", success=True, user=user, client=services.client(request))
+    services.totp_delete(user=user, client=client_info(request))
     messages.success(request, "Your authenticator app is removed.")
     return redirect("accounts:security")
 
@@ -248,8 +225,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 @mfa.step_up_required
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    codes = otp.new_recovery_codes(user)
-    services.audit("recovery_codes", success=True, user=user, client=services.client(request))
+    codes = services.recovery_codes_create(user=user, client=client_info(request))
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
@@ -295,7 +271,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def export(request: HttpRequest) -> HttpResponse:
     """Everything stored about the signed-in user, as a JSON download."""
-    response = JsonResponse(services.personal_data(_user(request)), json_dumps_params={"indent": 2})
+    data = privacy_export(_user(request))
+    response = JsonResponse(data, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = 'attachment; filename="peeka-my-data.json"'
     return response
 
@@ -307,10 +284,9 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = PasswordCheckForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.delete_templates(user)
-        services.audit("account_delete", success=True, user=user, client=services.client(request))
+        client = client_info(request)
         logout(request)
-        user.delete()
+        services.account_delete(user=user, client=client)
         messages.success(request, "Your account and every face template of it are deleted.")
         return redirect("web:home")
     return render(request, "accounts/delete.html", {"form": form})

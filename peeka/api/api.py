@@ -1,5 +1,5 @@
-"""`/api/v1`: what other apps call instead of a cloud face API. Thin views over
-`peeka.faces.services`; every error is a 4xx JSON body `{"code", "message"}`.
+"""`/api/v1`: what other apps call instead of a cloud face API. Each endpoint parses, calls one
+flow of `peeka.faces.flows` and answers; every error is a 4xx JSON body `{"code", "message"}`.
 
 Subjects ("user" in requests) live in the calling client's namespace: a client can enroll,
 verify, identify and delete only its own subjects, never a web account or another client's.
@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
@@ -20,11 +19,14 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from peeka.accounts.models import User
 from peeka.api.models import ApiClient, hash_key
+from peeka.api.services import subject_enroll, subject_get
 from peeka.errors import PeekaError
-from peeka.faces import abuse, liveness, services
-from peeka.faces.models import LivenessChallenge
+from peeka.faces import flows
+from peeka.faces.flows import FaceCheck
+from peeka.faces.services.challenges import MAX_FRAMES
+from peeka.security.client import client_info
+from peeka.security.services import ThrottledError, rate_limit
 
 MAX_IMAGES = 10
 _SUBJECT = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
@@ -39,7 +41,7 @@ class ApiKey(APIKeyHeader):
         client = ApiClient.objects.filter(key_hash=hash_key(key), active=True).first()
         if client is not None:
             ApiClient.objects.filter(pk=client.pk).update(last_used=timezone.now())
-            abuse.limit("api", str(client.pk), abuse.per_minute("api"))
+            rate_limit(scope="api", ident=str(client.pk))
         return client
 
 
@@ -93,12 +95,15 @@ def create_enrollment(
 ) -> Status[Any]:
     client = _client(request)
     subject_id = _subject_id(user)
-    frames = _read(images)
-    with transaction.atomic():
-        subject = _subject(client, subject_id, create=True)
-        assert subject is not None
-        result = services.enroll(subject, frames, scheme, min_frames=1)
-    return Status(201, EnrollmentOut(user=subject_id, scheme=result.template.scheme, templates=1))
+    result = subject_enroll(
+        client=client,
+        subject_id=subject_id,
+        frames=_read(images),
+        scheme=scheme,
+        caller=client_info(request),
+    )
+    template = result.template
+    return Status(201, EnrollmentOut(user=subject_id, scheme=template.scheme, templates=1))
 
 
 @api.post("/verify", response={200: VerifyOut, **ERRORS}, summary="Is this the subject? (1:1)")
@@ -111,21 +116,19 @@ def verify(
     """With `challenge`, a liveness challenge this client started that passed for this subject
     vouches for it (once); with `image`, the image is matched too. One of them is needed."""
     client = _client(request)
-    subject = _subject(client, _subject_id(user), create=False)
+    subject = subject_get(client=client, subject_id=_subject_id(user))
     if image is None and not challenge:
         raise _ProblemError(422, "invalid_request", "Send an image, a passed challenge, or both.")
-    match, reason = True, "ok"
-    if challenge:
-        vouched = liveness.consume(challenge, user=subject, api_client=client)
-        match, reason = (vouched is not None and subject is not None), "liveness_not_passed"
-        reason = "ok" if match else reason
-    if match and image is not None:
-        match, reason = services.verify(subject, _read([image])[0])
-    services.audit(
-        "api_verify", success=match, reason=reason, user=subject, username=user,
-        client=services.client(request),
-    )  # fmt: skip
-    return VerifyOut(match=match)
+    checked = flows.face_verify(
+        user=subject,
+        claimed=user,
+        frame=_read([image])[0] if image is not None else None,
+        client=client_info(request),
+        channel="api",
+        challenge_id=challenge,
+        api_client_id=client.pk,
+    )
+    return VerifyOut(match=_answered(checked))
 
 
 @api.post("/identify", response={200: IdentifyOut, **ERRORS}, summary="Who is this? (1:N)")
@@ -135,23 +138,17 @@ def identify(
     """With `challenge`, the subject a passed identification challenge of this client found
     (once); with `image` alone, 1:N on the image."""
     client = _client(request)
-    subject: User | None
-    if challenge:
-        vouched = liveness.consume(challenge, api_client=client)
-        subject = vouched.matched_user if vouched is not None else None
-        reason = "ok" if subject is not None else "liveness_not_passed"
-        if subject is not None and image is not None:
-            matched, reason = services.verify(subject, _read([image])[0])
-            subject = subject if matched else None
-    elif image is not None:
-        subject, reason = services.identify(_read([image])[0], api_client=client)
-    else:
+    if image is None and not challenge:
         raise _ProblemError(422, "invalid_request", "Send an image, a passed challenge, or both.")
-    services.audit(
-        "api_identify", success=subject is not None, reason=reason, user=subject,
-        client=services.client(request),
-    )  # fmt: skip
-    return IdentifyOut(user=subject.api_subject if subject is not None else None)
+    checked = flows.face_identify(
+        frame=_read([image])[0] if image is not None else None,
+        client=client_info(request),
+        channel="api",
+        challenge_id=challenge,
+        api_client_id=client.pk,
+    )
+    found = checked.user if _answered(checked) else None
+    return IdentifyOut(user=found.api_subject if found is not None else None)
 
 
 @api.delete(
@@ -161,13 +158,12 @@ def identify(
 )
 def delete_enrollment(request: HttpRequest, user: str) -> Status[Any]:
     client = _client(request)
-    subject = _subject(client, _subject_id(user), create=False)
+    subject = subject_get(client=client, subject_id=_subject_id(user))
     if subject is None:
         raise _ProblemError(
             404, "user_not_found", f"No subject {user!r} is enrolled by this client."
         )
-    services.delete_templates(subject)
-    subject.delete()
+    flows.face_delete(user=subject, client=client_info(request), channel="api")
     return Status(204, None)
 
 
@@ -189,9 +185,9 @@ class LivenessOut(Schema):
 )
 def create_challenge(request: HttpRequest, user: Form[str] = "") -> Status[Any]:
     client = _client(request)
-    subject = _subject(client, _subject_id(user), create=False) if user else None
+    subject = subject_get(client=client, subject_id=_subject_id(user)) if user else None
     # An unknown subject gets a challenge like any other; its answer cannot pass.
-    row = liveness.new_challenge("api", user=subject, claimed=user, api_client=client)
+    row = flows.challenge_start(purpose="api", user=subject, claimed=user, api_client_id=client.pk)
     return Status(201, ChallengeOut(id=row.id, steps=row.steps, expires_at=row.expires_at))
 
 
@@ -207,20 +203,32 @@ def answer_challenge(
     timestamps: Form[str],
 ) -> LivenessOut:
     client = _client(request)
-    row = LivenessChallenge.objects.filter(pk=challenge_id, api_client=client).first()
-    if row is None:
-        raise _ProblemError(404, "challenge_not_found", "No such challenge for this client.")
     try:
         stamps = [int(v) for v in timestamps.split(",") if v.strip()]
     except ValueError:
         raise _ProblemError(
             422, "invalid_timestamps", "timestamps must be comma-separated milliseconds."
         ) from None
-    result = liveness.answer(
-        row, _read(frames, limit=liveness.MAX_FRAMES), stamps, client=services.client(request)
+    checked = flows.challenge_answer(
+        challenge_id=challenge_id,
+        purpose="api",
+        frames=_read(frames, limit=MAX_FRAMES),
+        timestamps_ms=stamps,
+        client=client_info(request),
+        api_client_id=client.pk,
     )
-    found = result.user.api_subject if result.passed and result.user is not None else None
+    if checked.reason == "challenge_not_found":
+        raise _ProblemError(404, "challenge_not_found", "No such challenge for this client.")
+    found = checked.user.api_subject if checked.passed and checked.user is not None else None
     return LivenessOut(passed=found is not None, user=found)
+
+
+def _answered(checked: FaceCheck) -> bool:
+    """The flow's answer, or the upload's image error (400 with its code: the attempt is
+    audited and counted all the same)."""
+    if checked.image_error is not None:
+        raise checked.image_error
+    return checked.passed
 
 
 class _ProblemError(Exception):
@@ -238,8 +246,8 @@ def _on_problem(request: HttpRequest, exc: _ProblemError) -> HttpResponse:
     return _error(request, exc.status, exc.code, exc.message)
 
 
-@api.exception_handler(abuse.ThrottledError)
-def _on_throttled(request: HttpRequest, exc: abuse.ThrottledError) -> HttpResponse:
+@api.exception_handler(ThrottledError)
+def _on_throttled(request: HttpRequest, exc: ThrottledError) -> HttpResponse:
     response = _error(request, 429, exc.code, str(exc))
     if exc.retry_after:
         response["Retry-After"] = str(exc.retry_after)
@@ -308,17 +316,6 @@ def _subject_id(user: str) -> str:
             422, "invalid_user", "user must be 1-100 of letters, digits and _ . @ -."
         )
     return user
-
-
-def _subject(client: ApiClient, subject_id: str, *, create: bool) -> User | None:
-    subject = User.objects.filter(api_client=client, api_subject=subject_id).first()
-    if subject is None and create:
-        subject = User(
-            username=f"{client.pk}/{subject_id}", api_client=client, api_subject=subject_id
-        )
-        subject.set_unusable_password()
-        subject.save()
-    return subject
 
 
 def _read(images: list[UploadedFile], limit: int = MAX_IMAGES) -> list[bytes]:

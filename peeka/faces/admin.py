@@ -1,54 +1,15 @@
-"""Admin views: the audit log and template metadata, read-only (never template bytes)."""
+"""Admin view of template metadata, read-only (never template bytes)."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
 
-from peeka.faces.models import AuditEvent, FaceTemplate
-
-
-class _ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-CSV_FIELDS = ("time", "event", "username", "success", "reason", "ip", "user_agent")
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(_ReadOnly):
-    list_display = ("time", "event", "username", "success", "reason", "ip")
-    list_filter = ("event", "success", "reason")
-    search_fields = ("username", "ip")
-    date_hierarchy = "time"
-    actions = ("export_csv",)
-
-    @admin.action(description="Export the selected events as CSV")
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="peeka-audit.csv"'
-        writer = csv.writer(response)
-        writer.writerow(CSV_FIELDS)
-        for event in queryset.order_by("time"):
-            writer.writerow([_cell(getattr(event, name)) for name in CSV_FIELDS])
-        return response
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A leading =, +, - or @ would run as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+from peeka.faces.models import FaceTemplate
+from peeka.security.admin import ReadOnlyAdmin
 
 
 @admin.register(FaceTemplate)
-class FaceTemplateAdmin(_ReadOnly):
-    list_display = ("user", "scheme", "key_id", "frames_used", "created")
-    list_filter = ("scheme",)
+class FaceTemplateAdmin(ReadOnlyAdmin):
+    list_display = ("user", "scheme", "model", "key_id", "frames_used", "created")
+    list_filter = ("scheme", "model")
     exclude = ("data",)

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,14 @@ class FacesConfig(AppConfig):
     name = "peeka.faces"
     label = "faces"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from peeka.accounts.factors import factor_register
+        from peeka.faces import selectors
+        from peeka.faces.services.enrollment import templates_delete_all
+        from peeka.security.privacy import privacy_register
+
+        factor_register("face", enrolled=lambda user: selectors.template_exists(user=user))
+        privacy_register(
+            "face_templates", export=selectors.templates_export, delete=templates_delete_all
+        )

@@ -1,5 +1,5 @@
 """What the database keeps about faces: sealed protected templates, the wrapped per-user keys
-they need, and the audit log. No image and no raw descriptor has a column here."""
+they need, and liveness challenges. No image and no raw descriptor has a column here."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class FaceTemplate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_templates"
     )
     scheme = models.CharField(max_length=16)
+    model = models.CharField(max_length=32)
+    """The embedding model of the protected descriptor: probes are embedded with it."""
     key_id = models.CharField(max_length=64)
     data = models.BinaryField()
     frames_used = models.PositiveSmallIntegerField()
@@ -38,25 +40,6 @@ class FaceTemplate(models.Model):
     @property
     def size(self) -> int:
         return len(self.data)
-
-
-class AuditEvent(models.Model):
-    """One authentication event. `reason` names the failed check (clients never see it)."""
-
-    time = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    username = models.CharField(max_length=150, blank=True)
-    """The name that was claimed, which may belong to nobody."""
-    event = models.CharField(max_length=32)
-    success = models.BooleanField()
-    reason = models.CharField(max_length=64, blank=True)
-    ip = models.GenericIPAddressField(null=True)
-    user_agent = models.CharField(max_length=256, blank=True)
-
-    class Meta:
-        ordering = ["-time"]
 
 
 class LivenessChallenge(models.Model):
@@ -73,6 +56,7 @@ class LivenessChallenge(models.Model):
     claimed = models.CharField(max_length=150, blank=True)
     """The name the client claimed; set with no `user` when nobody has that name."""
     api_client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, null=True)
+    """The API client that started it (its subjects' namespace), or None on the web pages."""
     issued_at = models.FloatField()
     expires_at = models.FloatField()
     used = models.BooleanField(default=False)

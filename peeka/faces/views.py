@@ -1,5 +1,6 @@
-"""Face pages and their JSON endpoints: enrollment (consent, password re-check, camera), face
-login (1:1, and 1:N when the deployment allows it) and the "My face data" page."""
+"""Face pages and their JSON endpoints: enrollment (consent, step-up, camera), face login (1:1,
+and 1:N when the deployment allows it), the step-up by face and the "My face data" page. Each
+endpoint parses the request, calls one flow of `peeka.faces.flows` and renders its answer."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from peeka.accounts import mfa, otp
+from peeka.accounts import mfa
 from peeka.accounts.mfa import step_up_required
 from peeka.accounts.models import User
 from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
-from peeka.faces import abuse, liveness, services
-from peeka.faces.models import FaceTemplate, LivenessChallenge
+from peeka.faces import flows, selectors
+from peeka.faces.services.enrollment import CONSENT_TEXT, CONSENT_VERSION
+from peeka.protection.schemes import scheme_names
+from peeka.security.client import client_info, client_ip
+from peeka.security.services import ThrottledError, rate_limit
 
 _LOGIN_TRIES_KEY = "peeka_face_tries"
 
@@ -31,9 +35,9 @@ _LOGIN_TRIES_KEY = "peeka_face_tries"
 def enroll(request: HttpRequest) -> HttpResponse:
     """Consent and the camera, after a step-up (for a first enrollment, the password again)."""
     context = {
-        "consent": services.CONSENT_TEXT,
-        "consent_version": services.CONSENT_VERSION,
-        "schemes": services.scheme_names(),
+        "consent": CONSENT_TEXT,
+        "consent_version": CONSENT_VERSION,
+        "schemes": scheme_names(),
         "default_scheme": settings.PEEKA_SCHEME,
         "min_frames": settings.PEEKA_ENROLL_MIN_FRAMES,
         "liveness": settings.PEEKA_LIVENESS,
@@ -54,35 +58,28 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
             },
             status=403,
         )
-    if request.POST.get("consent") != services.CONSENT_VERSION:
+    if request.POST.get("consent") != CONSENT_VERSION:
         return JsonResponse({"ok": False, "message": "Please accept the consent text."}, status=400)
-    scheme = request.POST.get("scheme") or settings.PEEKA_SCHEME
-    frames = [f.read() for f in request.FILES.getlist("frames")]
-    if settings.PEEKA_LIVENESS:
-        checked = _answer(request, "enroll", frames, user=user)
-        if isinstance(checked, JsonResponse):
-            return checked
-        # The challenge's own frames enroll: evenly spaced, the quality and identity checks of
-        # `services.enroll` drop the blinking and turned ones.
-        frames = _spread(frames, settings.PEEKA_ENROLL_MAX_FRAMES)
     try:
-        result = services.enroll(user, frames, scheme)
-    except PeekaError as exc:
-        services.audit(
-            "enroll", success=False, reason=exc.code, user=user, client=services.client(request)
+        enrolled = flows.face_enroll(
+            user=user,
+            frames=_frames(request),
+            scheme=request.POST.get("scheme") or settings.PEEKA_SCHEME,
+            client=client_info(request),
+            channel="web",
+            challenge_id=request.POST.get("challenge", ""),
+            timestamps_ms=_timestamps(request),
         )
+    except PeekaError as exc:
         return JsonResponse({"ok": False, "message": str(exc)}, status=400)
-    services.audit("enroll", success=True, user=user, client=services.client(request))
-    # A first second factor comes with recovery codes (shown once), so that losing the camera
-    # never locks the user out.
-    codes = [] if otp.recovery_codes_left(user) else otp.new_recovery_codes(user)
+    result = enrolled.enrollment
     return JsonResponse(
         {
             "ok": True,
             "message": f"Your face is enrolled ({result.frames_used} of {result.frames_received} "
             "pictures used).",
             "next": reverse("faces:mine"),
-            "recovery_codes": codes,
+            "recovery_codes": enrolled.recovery_codes,
         }
     )
 
@@ -105,51 +102,44 @@ def face_login(request: HttpRequest) -> HttpResponse:
 
 
 def throttled(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
-    """Rate-limit a face endpoint per client IP, and turn `abuse.ThrottledError` into 429."""
+    """Rate-limit a face endpoint per client IP, and answer `ThrottledError` with 429."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest) -> JsonResponse:
         try:
-            abuse.limit("face", services.client_ip(request), abuse.per_minute("face"))
+            rate_limit(scope="face", ident=client_ip(request))
             return view(request)
-        except abuse.ThrottledError as exc:
-            return too_many(exc)
+        except ThrottledError as exc:
+            response = JsonResponse(
+                {"passed": False, "done": True, "code": exc.code, "message": str(exc)},
+                status=429,
+            )
+            if exc.retry_after:
+                response["Retry-After"] = str(exc.retry_after)
+            return response
 
     return wrapper
-
-
-def too_many(exc: abuse.ThrottledError) -> JsonResponse:
-    response = JsonResponse(
-        {"passed": False, "done": True, "code": exc.code, "message": str(exc)}, status=429
-    )
-    if exc.retry_after:
-        response["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 @require_POST
 @throttled
 def challenge(request: HttpRequest) -> JsonResponse:
     """A new liveness challenge for a face login (with a claimed username, or none on a kiosk)
-    or for the signed-in user's enrollment."""
+    or for the signed-in user's enrollment or step-up."""
     purpose = request.POST.get("purpose", "login")
     username = request.POST.get("username", "").strip()
     if purpose in ("enroll", "stepup"):
         if not isinstance(request.user, User):
             return JsonResponse({"message": "Log in first."}, status=403)
-        if purpose == "stepup":
-            if not services.has_template(request.user):
-                return JsonResponse({"message": "You have no face enrolled."}, status=400)
-            abuse.check(request.user)
-        row = liveness.new_challenge(purpose, user=request.user)
+        if purpose == "stepup" and not selectors.template_exists(user=request.user):
+            return JsonResponse({"message": "You have no face enrolled."}, status=400)
+        row = flows.challenge_start(purpose=purpose, user=request.user)
     elif purpose == "login":
         if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
             return JsonResponse({"message": "Enter your username."}, status=400)
         # An unknown name gets a challenge like any other: the answer fails the same way.
-        claimed = services.find_user(username) if username else None
-        if claimed is not None and services.has_template(claimed):
-            abuse.check(claimed)
-        row = liveness.new_challenge("login", user=claimed, claimed=username)
+        claimed = selectors.user_find(username=username) if username else None
+        row = flows.challenge_start(purpose="login", user=claimed, claimed=username)
     else:
         return JsonResponse({"message": "Unknown purpose."}, status=400)
     return JsonResponse(
@@ -166,16 +156,17 @@ def challenge(request: HttpRequest) -> JsonResponse:
 @throttled
 def face_login_frames(request: HttpRequest) -> JsonResponse:
     """The frames of a login challenge; pass/fail and a hint only, never a score."""
-    frames = [f.read() for f in request.FILES.getlist("frames")]
-    checked = _answer(request, "login", frames)
-    if isinstance(checked, JsonResponse):
-        return checked
-    user = checked.user
-    if user is None:
-        return JsonResponse({"passed": False, "hint": liveness.NOT_RECOGNISED})
-    return JsonResponse(
-        {"passed": True, "next": mfa.factor_passed(request, user, "face", _requested_next(request))}
+    checked = flows.challenge_answer(
+        challenge_id=request.POST.get("challenge", ""),
+        purpose="login",
+        frames=_frames(request),
+        timestamps_ms=_timestamps(request),
+        client=client_info(request),
     )
+    if not checked.passed or checked.user is None:
+        return JsonResponse({"passed": False, "hint": checked.hint})
+    next_url = mfa.factor_passed(request, checked.user, "face", _requested_next(request))
+    return JsonResponse({"passed": True, "next": next_url})
 
 
 @login_required
@@ -184,12 +175,16 @@ def face_login_frames(request: HttpRequest) -> JsonResponse:
 def step_up_frames(request: HttpRequest) -> JsonResponse:
     """The frames of a step-up challenge: the signed-in user's face, live."""
     user = _user(request)
-    frames = [f.read() for f in request.FILES.getlist("frames")]
-    checked = _answer(request, "stepup", frames, user=user)
-    if isinstance(checked, JsonResponse):
-        return checked
-    if checked.user is None or checked.user.pk != user.pk:
-        return JsonResponse({"passed": False, "hint": liveness.NOT_RECOGNISED})
+    checked = flows.face_check(
+        user=user,
+        purpose="stepup",
+        challenge_id=request.POST.get("challenge", ""),
+        frames=_frames(request),
+        timestamps_ms=_timestamps(request),
+        client=client_info(request),
+    )
+    if not checked.passed:
+        return JsonResponse({"passed": False, "hint": checked.hint})
     mfa.mark_stepped_up(request, user, "face")
     return JsonResponse({"passed": True, "next": _next(request)})
 
@@ -212,79 +207,48 @@ def face_login_frame(request: HttpRequest) -> JsonResponse:
     data = frame.read() if frame is not None else b""
     username = request.POST.get("username", "").strip()
     if username:
-        user = services.find_user(username)
-        passed, reason = services.verify(user, data)
-        event = "face_login"
+        checked = flows.face_verify(
+            user=selectors.user_find(username=username),
+            claimed=username,
+            frame=data,
+            client=client_info(request),
+            channel="web",
+        )
     elif settings.PEEKA_FACE_ONLY_LOGIN:
-        user, reason = services.identify(data)
-        passed, event = user is not None, "face_login_1n"
+        checked = flows.face_identify(frame=data, client=client_info(request), channel="web")
     else:
         return JsonResponse({"passed": False, "done": True, "message": "Enter your username."})
-    services.audit(
-        event,
-        success=passed,
-        reason=reason,
-        user=user,
-        username=username,
-        client=services.client(request),
-    )
-    if not passed or user is None:
+    if not checked.passed or checked.user is None:
         return JsonResponse({"passed": False, "done": tries >= settings.PEEKA_LOGIN_MAX_FRAMES})
-    next_url = mfa.factor_passed(request, user, "face", _requested_next(request))
+    next_url = mfa.factor_passed(request, checked.user, "face", _requested_next(request))
     return JsonResponse({"passed": True, "done": True, "next": next_url})
 
 
 @login_required
 @require_http_methods(["GET"])
 def mine(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    templates = [
-        (template, services.template_view(template))
-        for template in FaceTemplate.objects.filter(user=user)
-    ]
-    return render(request, "faces/mine.html", {"templates": templates})
+    views = selectors.template_views(user=_user(request))
+    return render(request, "faces/mine.html", {"templates": views})
 
 
 @login_required
 @require_POST
 @step_up_required
 def delete(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    count = services.delete_templates(user)
-    services.audit("template_delete", success=True, user=user, client=services.client(request))
+    count = flows.face_delete(user=_user(request), client=client_info(request), channel="web")
     messages.success(request, f"Deleted {count} template(s); their keys are destroyed.")
     return redirect("faces:mine")
 
 
-def _answer(
-    request: HttpRequest, purpose: str, frames: list[bytes], *, user: User | None = None
-) -> liveness.Answer | JsonResponse:
-    """The liveness answer for the challenge named in the request, or the error response."""
-    rows = LivenessChallenge.objects.filter(pk=request.POST.get("challenge", ""), purpose=purpose)
-    row = (rows.filter(user=user) if user is not None else rows).first()
-    if row is None:
-        if purpose != "enroll":
-            return JsonResponse({"passed": False, "hint": "Start the check again."})
-        return JsonResponse({"ok": False, "message": "Start the check again."}, status=400)
+def _frames(request: HttpRequest) -> list[bytes]:
+    return [f.read() for f in request.FILES.getlist("frames")]
+
+
+def _timestamps(request: HttpRequest) -> list[int]:
     try:
-        stamps = [int(v) for v in request.POST.get("timestamps", "").split(",") if v]
+        return [int(v) for v in request.POST.get("timestamps", "").split(",") if v]
     except ValueError:
-        stamps = []
-    result = liveness.answer(
-        row, frames, stamps, client=services.client(request), enrolling=purpose == "enroll"
-    )
-    if not result.passed:
-        if purpose != "enroll":  # one shape for every failure: nothing tells accounts apart
-            return JsonResponse({"passed": False, "hint": result.hint})
-        return JsonResponse({"ok": False, "message": result.hint}, status=400)
-    return result
-
-
-def _spread(frames: list[bytes], count: int) -> list[bytes]:
-    if len(frames) <= count:
-        return frames
-    picks = sorted({round(i * (len(frames) - 1) / (count - 1)) for i in range(count)})
-    return [frames[i] for i in picks]
+        return []
 
 
 def _requested_next(request: HttpRequest) -> str:

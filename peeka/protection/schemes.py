@@ -24,6 +24,7 @@ Per-user keys are 32 random bytes wrapped (AES-GCM) by the vault's "wrap" key an
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 import secrets
@@ -53,12 +54,15 @@ __all__ = [
     "CkksScheme",
     "IomScheme",
     "MemorySeedStore",
+    "ModelMismatchError",
     "NdbScheme",
     "ProtectionScheme",
     "SeedStore",
     "TemplateInfo",
     "TemplateOutdatedError",
+    "TemplatePreview",
     "get_scheme",
+    "scheme_names",
 ]
 
 DEFAULT_SCHEME = "ckks"
@@ -68,8 +72,17 @@ NDB_PARAMS = ndb.NdbParams()
 SEED_BYTES = 32
 _SEED_ID = re.compile(r"[0-9a-f]{16}")
 _CKKS_ACTIVE = "ckks-active"
+LEGACY_MODEL = "dlib_resnet_v1"
+"""The embedding model of templates sealed before templates recorded theirs."""
 
 Vector = npt.ArrayLike
+
+
+class ModelMismatchError(PeekaError):
+    """A template made from one embedding model met a scheme (and so a probe) of another:
+    their descriptors cannot be compared."""
+
+    code = "model_mismatch"
 
 
 class TemplateOutdatedError(PeekaError):
@@ -110,6 +123,17 @@ class MemorySeedStore:
 
 
 @dataclass(frozen=True)
+class TemplatePreview:
+    """A picture of a template's protected contents for its owner, with nothing of the face:
+    `kind` says which of the fields is filled."""
+
+    kind: str
+    """"histogram" (IoM index counts), "records" (NDB records) or "ciphertext" (CKKS)."""
+    histogram: list[int]
+    records: list[str]
+
+
+@dataclass(frozen=True)
 class TemplateInfo:
     """What a user may see about their own template (the "My face data" page)."""
 
@@ -129,19 +153,39 @@ class ProtectionScheme(ABC):
 
     `threshold` is the decision threshold in the scheme's own units (a Euclidean distance for
     `ckks`, a similarity in [0, 1] for `iom` and `ndb`); `get_scheme` reads the calibrated one.
+    `model` names the embedding model whose descriptors the scheme protects: templates record
+    it, and a template of another model is refused with `ModelMismatchError`.
     """
 
     name: ClassVar[str]
 
-    def __init__(self, vault: KeyVault, seeds: SeedStore, threshold: float) -> None:
+    def __init__(
+        self, vault: KeyVault, seeds: SeedStore, threshold: float, *, model: str = LEGACY_MODEL
+    ) -> None:
         self.vault = vault
         self.seeds = seeds
         self.threshold = float(threshold)
+        self.model = model
+
+    @classmethod
+    @abstractmethod
+    def configured(
+        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+    ) -> ProtectionScheme:
+        """The scheme with its calibrated threshold (and data) for descriptors of `model`."""
 
     @property
-    @abstractmethod
     def params(self) -> dict[str, JsonValue]:
-        """The parameters every template of this scheme is made with."""
+        """The parameters every template of this scheme is made with, the model included."""
+        return {**self._params(), "model": self.model}
+
+    @abstractmethod
+    def _params(self) -> dict[str, JsonValue]:
+        """The scheme's own parameters."""
+
+    @abstractmethod
+    def preview(self, template: bytes) -> TemplatePreview:
+        """What the owner's "My face data" page shows of the protected contents."""
 
     def enroll(self, embedding: Vector) -> bytes:
         """A sealed template of `embedding` under a new per-user key."""
@@ -183,7 +227,13 @@ class ProtectionScheme(ABC):
             raise TemplateFormatError(
                 f"this is a {envelope.scheme!r} template, not a {self.name!r} one"
             )
-        if check_params and envelope.params != self.params:
+        made_with = template_model(envelope)
+        if check_params and made_with != self.model:
+            raise ModelMismatchError(
+                f"the {self.name} template holds descriptors of {made_with!r}, but the probe "
+                f"comes from {self.model!r}; embed the probe with {made_with!r}"
+            )
+        if check_params and {"model": LEGACY_MODEL, **envelope.params} != self.params:
             raise TemplateOutdatedError(
                 f"the {self.name} template was made with {envelope.params}, but this deployment "
                 f"uses {self.params}; enroll again"
@@ -249,13 +299,27 @@ class IomScheme(ProtectionScheme):
         seeds: SeedStore,
         threshold: float,
         iom_params: iom.IomParams = IOM_PARAMS,
+        *,
+        model: str = LEGACY_MODEL,
     ) -> None:
-        super().__init__(vault, seeds, threshold)
+        super().__init__(vault, seeds, threshold, model=model)
         self.iom_params = iom_params
 
-    @property
-    def params(self) -> dict[str, JsonValue]:
+    @classmethod
+    def configured(
+        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+    ) -> IomScheme:
+        scheme = cls(vault, seeds, 0.0, model=model)
+        scheme.threshold = _calibrated(scheme, model, calibration_path).threshold
+        return scheme
+
+    def _params(self) -> dict[str, JsonValue]:
         return plain_params(self.iom_params)
+
+    def preview(self, template: bytes) -> TemplatePreview:
+        codes = iom_codes(self.open(template, check_params=False).payload, self.iom_params)
+        histogram = np.bincount(codes, minlength=self.iom_params.q).tolist()
+        return TemplatePreview("histogram", histogram=histogram, records=[])
 
     def _protect(self, embedding: Vector, seed: bytes) -> bytes:
         return iom.protect(embedding, seed, self.iom_params).tobytes()
@@ -283,15 +347,41 @@ class NdbScheme(ProtectionScheme):
         threshold: float,
         center: Vector,
         ndb_params: ndb.NdbParams = NDB_PARAMS,
+        *,
+        model: str = LEGACY_MODEL,
     ) -> None:
-        super().__init__(vault, seeds, threshold)
+        super().__init__(vault, seeds, threshold, model=model)
         self.ndb_params = ndb_params
         self.center = np.asarray(center, dtype=np.float64)
         if self.center.shape != (ndb_params.dim,) or not np.all(np.isfinite(self.center)):
             raise ValueError(f"the ndb center must be {ndb_params.dim} finite numbers")
 
-    @property
-    def params(self) -> dict[str, JsonValue]:
+    PREVIEW_RECORDS: ClassVar[int] = 6
+
+    @classmethod
+    def configured(
+        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+    ) -> NdbScheme:
+        cal = calibration.load_scheme(model, cls.name, calibration_path)
+        if cal.center is None:
+            raise CalibrationError("the ndb calibration has no center; run `peeka calibrate`")
+        scheme = cls(vault, seeds, cal.threshold, cal.center, model=model)
+        _calibrated(scheme, model, calibration_path)
+        return scheme
+
+    def preview(self, template: bytes) -> TemplatePreview:
+        payload = self.open(template, check_params=False).payload
+        database = ndb_database(payload, self.ndb_params)
+        shown = slice(0, self.PREVIEW_RECORDS)
+        records = [
+            "  ".join(f"bit {p} = {int(v)}" for p, v in zip(positions, values, strict=True))
+            for positions, values in zip(
+                database.positions[shown], database.values[shown], strict=True
+            )
+        ]
+        return TemplatePreview("records", histogram=[], records=records)
+
+    def _params(self) -> dict[str, JsonValue]:
         params = plain_params(self.ndb_params)
         # Part of the parameters: a probe binarised around another center would not compare.
         params["center_sha256"] = hashlib.sha256(self.center.astype("<f8").tobytes()).hexdigest()
@@ -344,14 +434,27 @@ class CkksScheme(ProtectionScheme):
         threshold: float,
         ckks_params: ckks.CkksParams = CKKS_PARAMS,
         dim: int = 128,
+        *,
+        model: str = LEGACY_MODEL,
     ) -> None:
-        super().__init__(vault, seeds, threshold)
+        super().__init__(vault, seeds, threshold, model=model)
         self.ckks_params = ckks_params
         self.dim = dim
         self._sides: dict[str, tuple[ckks.Matcher, ckks.DecisionService]] = {}
 
-    @property
-    def params(self) -> dict[str, JsonValue]:
+    @classmethod
+    def configured(
+        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+    ) -> CkksScheme:
+        # Matching is exact on the encrypted distance: the engine's own calibrated threshold.
+        distance = calibration.load(model, calibration_path).threshold
+        return cls(vault, seeds, distance, model=model)
+
+    def preview(self, template: bytes) -> TemplatePreview:
+        self.open(template, check_params=False)  # authenticated, like the other previews
+        return TemplatePreview("ciphertext", histogram=[], records=[])
+
+    def _params(self) -> dict[str, JsonValue]:
         params = plain_params(self.ckks_params)
         params["dim"] = self.dim
         params["transform"] = self.TRANSFORM
@@ -461,11 +564,24 @@ def _seed_id(key_id: str) -> str:
     return seed_id
 
 
-SCHEMES: dict[str, type[ProtectionScheme]] = {
-    "ckks": CkksScheme,
-    "iom": IomScheme,
-    "ndb": NdbScheme,
+def template_model(envelope: Envelope) -> str:
+    """The embedding model a template's descriptor came from."""
+    model = envelope.params.get("model", LEGACY_MODEL)
+    if not isinstance(model, str):
+        raise TemplateFormatError(f"the template names model {model!r}, which is not a name")
+    return model
+
+
+SCHEMES: dict[str, str] = {
+    "ckks": "peeka.protection.schemes:CkksScheme",
+    "iom": "peeka.protection.schemes:IomScheme",
+    "ndb": "peeka.protection.schemes:NdbScheme",
 }
+"""Scheme name -> "module:Class". A deployment's own scheme is one more entry."""
+
+
+def scheme_names() -> list[str]:
+    return sorted(SCHEMES)
 
 
 def get_scheme(
@@ -473,27 +589,30 @@ def get_scheme(
     *,
     vault: KeyVault,
     seeds: SeedStore,
-    model: str = "dlib_resnet_v1",
+    model: str = LEGACY_MODEL,
     calibration_path: Any = None,
 ) -> ProtectionScheme:
-    """Scheme `name` with its calibrated threshold for descriptors of `model`."""
-    if name == "ckks":
-        distance = calibration.load(model, calibration_path).threshold
-        return CkksScheme(vault, seeds, distance)
-    if name == "iom":
-        cal = calibration.load_scheme(model, name, calibration_path)
-        scheme: ProtectionScheme = IomScheme(vault, seeds, cal.threshold)
-    elif name == "ndb":
-        cal = calibration.load_scheme(model, name, calibration_path)
-        if cal.center is None:
-            raise CalibrationError("the ndb calibration has no center; run `peeka calibrate`")
-        scheme = NdbScheme(vault, seeds, cal.threshold, cal.center)
-    else:
-        raise ValueError(f"unknown protection scheme {name!r}; choose one of {sorted(SCHEMES)}")
-    measured = {k: v for k, v in scheme.params.items() if k != "center_sha256"}
+    """Scheme `name` from the registry, with its calibrated threshold for descriptors of
+    `model`."""
+    try:
+        module_name, _, attr = SCHEMES[name].partition(":")
+    except KeyError:
+        raise ValueError(
+            f"unknown protection scheme {name!r}; choose one of {scheme_names()}"
+        ) from None
+    cls: type[ProtectionScheme] = getattr(importlib.import_module(module_name), attr)
+    return cls.configured(vault=vault, seeds=seeds, model=model, calibration_path=calibration_path)
+
+
+def _calibrated(
+    scheme: ProtectionScheme, model: str, calibration_path: Any
+) -> calibration.SchemeCalibration:
+    """The calibration of `scheme`, checked to be for the parameters it uses."""
+    cal = calibration.load_scheme(model, scheme.name, calibration_path)
+    measured = {k: v for k, v in scheme.params.items() if k not in ("center_sha256", "model")}
     if cal.params != measured:
         raise CalibrationError(
-            f"the {name} threshold was calibrated with {cal.params}, but the scheme uses "
+            f"the {scheme.name} threshold was calibrated with {cal.params}, but the scheme uses "
             f"{measured}; run `peeka calibrate` again"
         )
-    return scheme
+    return cal

@@ -1,32 +1,102 @@
 """Django settings for the Peeka web platform, all from the environment (see the README's table).
 
 Development defaults need nothing set: a SQLite file and a generated secret key under
-PEEKA_DATA_DIR, the key vault under PEEKA_KEY_DIR, DEBUG off unless PEEKA_DEBUG=1.
+PEEKA_DATA_DIR, the key vault under PEEKA_KEY_DIR, DEBUG off unless PEEKA_DEBUG=1. Every
+variable is read through the `env_*` helpers below, which refuse a value they cannot read
+(ImproperlyConfigured) instead of guessing: a mistyped PEEKA_LIVENESS must not turn liveness off.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from peeka.web.redact import without_password
+
 # Lets classes such as forms.ModelForm[User] be subscripted at run time, as the stubs type them.
 django_stubs_ext.monkeypatch()
 
-BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("PEEKA_DATA_DIR") or "~/.local/share/peeka").expanduser()
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def _flag(name: str, default: bool) -> bool:
+def _raw(name: str) -> str | None:
+    """The variable stripped of surrounding spaces; None when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """The variable `name` as it is, or `default` when it is unset or empty."""
     value = os.environ.get(name)
-    if value is None or not value.strip():
+    return value if value else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """1/0, true/false, yes/no or on/off, any case; `default` when unset or empty."""
+    value = _raw(name)
+    if value is None:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value: use 1/0, true/false, yes/no or on/off"
+    )
+
+
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """A whole number in [minimum, maximum]; `default` when unset or empty."""
+    value = _raw(name)
+    if value is None:
+        return default
+    # int() alone would also take "1_000" and non-ASCII digits; an operator means plain digits.
+    if not _INTEGER.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is not a whole number: use digits, e.g. {default}"
+        )
+    number = int(value)
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is too small: use a whole number of at least {minimum}"
+        )
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is too large: use a whole number of at most {maximum}"
+        )
+    return number
+
+
+def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
+    """One of `choices` (any case; returned as spelled in `choices`); `default` when unset or
+    empty."""
+    value = _raw(name)
+    if value is None:
+        return default
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a known value: use {' or '.join(choices)}"
+    )
+
+
+def env_list(name: str, default: Sequence[str] = ()) -> list[str]:
+    """Comma-separated values, each stripped, blanks dropped; `default` when none is left."""
+    items = [item.strip() for item in os.environ.get(name, "").split(",")]
+    return [item for item in items if item] or list(default)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -34,9 +104,25 @@ def _env(name: str, default: str | None = None) -> str | None:
     secrets), or `default`."""
     path = os.environ.get(f"{name}_FILE")
     if path:
-        return Path(path).read_text().strip()
-    value = os.environ.get(name)
-    return value if value else default
+        try:
+            contents = Path(path).read_text().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE={path!r} cannot be read ({exc}): point it at a readable file "
+                f"holding {name}, or unset it"
+            ) from None
+        if not contents:
+            # An empty secret file is a secret that was never filled in; falling back to the
+            # default would, for DATABASE_URL, quietly switch to a local SQLite file.
+            raise ImproperlyConfigured(
+                f"{name}_FILE={path!r} is empty: write {name} into it, or unset {name}_FILE"
+            )
+        return contents
+    return env_str(name, default)
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("PEEKA_DATA_DIR") or "~/.local/share/peeka").expanduser()
 
 
 def _secret_key() -> str:
@@ -58,13 +144,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = _flag("PEEKA_DEBUG", False)
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("PEEKA_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("PEEKA_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+DEBUG = env_bool("PEEKA_DEBUG", False)
+ALLOWED_HOSTS = env_list("PEEKA_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("PEEKA_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +156,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "peeka.security",
     "peeka.accounts",
     "peeka.faces",
     "peeka.api",
@@ -83,6 +166,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "peeka.web.security.SecurityHeadersMiddleware",
+    "peeka.api.middleware.ApiJsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -111,11 +195,19 @@ TEMPLATES = [
     },
 ]
 
+
+def _database(url: str) -> dj_database_url.DBConfig:
+    try:
+        return dj_database_url.parse(url, conn_max_age=60)
+    except ValueError as exc:  # an unknown scheme, or a URL that does not parse
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={without_password(url)!r} is not a database URL ({exc}): use e.g. "
+            "postgres://user:password@host/db or sqlite:////path/to/peeka.sqlite3"
+        ) from None
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        _env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'peeka.sqlite3'}",
-        conn_max_age=60,
-    )
+    "default": _database(_env("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'peeka.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several gunicorn workers write to one file: take the write lock when a transaction
@@ -125,13 +217,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate-limit windows: Redis when REDIS_URL is set (shared by every server process), else a
-# cache folder in PEEKA_DATA_DIR (shared by the processes of one machine).
+# cache folder in PEEKA_DATA_DIR (shared by the processes of one machine). The URL may hold a
+# password, so it may come from REDIS_URL_FILE too; checks.py pings it.
+REDIS_URL = _env("REDIS_URL")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ["REDIS_URL"],
-    }
-    if os.environ.get("REDIS_URL")
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),
@@ -160,19 +251,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 # Only for `manage.py collectstatic` behind a reverse proxy that serves /static/ itself.
-STATIC_ROOT = os.environ.get("PEEKA_STATIC_ROOT") or None
+STATIC_ROOT = env_str("PEEKA_STATIC_ROOT")
 # Served by WhiteNoise straight from the apps' static folders: nothing to collect, no CDN.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Behind an HTTPS reverse proxy (README): secure cookies, HSTS and the proxy's scheme header.
-HTTPS = _flag("PEEKA_HTTPS", False)
+HTTPS = env_bool("PEEKA_HTTPS", False)
+# Both are read (so a mistyped value stops startup) even when HTTPS is off, where they do
+# nothing; checks.py then warns about a true one. PEEKA_SSL_REDIRECT defaults to on with HTTPS,
+# so without HTTPS a true value means the operator asked for it.
+PEEKA_SSL_REDIRECT = env_bool("PEEKA_SSL_REDIRECT", HTTPS)
+PEEKA_HSTS_PRELOAD = env_bool("PEEKA_HSTS_PRELOAD", False)
 if HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = _flag("PEEKA_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = PEEKA_SSL_REDIRECT
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = _flag("PEEKA_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = PEEKA_HSTS_PRELOAD
     if not SECURE_HSTS_PRELOAD:
         # The preload directive invites anyone to submit the domain (and, with subdomains, its
         # siblings) to the browsers' built-in list, which is slow to undo. An operator opts in.
@@ -195,26 +291,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 """A liveness answer sends up to 90 frames."""
 
-PEEKA_REGISTRATION = os.environ.get("PEEKA_REGISTRATION", "open")
+PEEKA_REGISTRATION = env_choice("PEEKA_REGISTRATION", "open", ("open", "admin"))
 """"open": anyone may register; "admin": only administrators create accounts."""
-PEEKA_FACE_ONLY_LOGIN = _flag("PEEKA_FACE_ONLY_LOGIN", False)
+PEEKA_FACE_ONLY_LOGIN = env_bool("PEEKA_FACE_ONLY_LOGIN", False)
 """Allow face login without a username (1:N), for kiosks."""
-PEEKA_SCHEME = os.environ.get("PEEKA_SCHEME", "ckks")
+# The names of peeka.protection.schemes.SCHEMES, spelled out: importing it here would load the
+# CKKS and numpy machinery into every process that only reads settings.
+PEEKA_SCHEME = env_choice("PEEKA_SCHEME", "ckks", ("ckks", "iom", "ndb"))
 """Protection scheme offered first at enrollment."""
 PEEKA_STEP_UP_SECONDS = 300
 """How long a step-up (a fresh face check, or password and code) allows sensitive actions."""
 PEEKA_LOGIN_STEP_SECONDS = 300
 """How long a login may wait between its first and its second factor."""
-PEEKA_TRUSTED_PROXIES = [
-    p.strip() for p in os.environ.get("PEEKA_TRUSTED_PROXIES", "").split(",") if p.strip()
-]
+PEEKA_TRUSTED_PROXIES = env_list("PEEKA_TRUSTED_PROXIES")
 """Addresses or networks of the reverse proxies in front of Peeka (e.g. 127.0.0.1): the
 client address for rate limits and the audit log is then read from X-Forwarded-For."""
 for _proxy in PEEKA_TRUSTED_PROXIES:
     try:
         ipaddress.ip_network(_proxy, strict=False)
     except ValueError as _exc:
-        raise ImproperlyConfigured(f"PEEKA_TRUSTED_PROXIES: {_exc}") from None
+        raise ImproperlyConfigured(
+            f"PEEKA_TRUSTED_PROXIES={os.environ['PEEKA_TRUSTED_PROXIES']!r}: {_exc}; use "
+            "comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8"
+        ) from None
 PEEKA_ENROLL_MIN_FRAMES = 3
 PEEKA_ENROLL_MAX_FRAMES = 12
 PEEKA_LOGIN_MAX_FRAMES = 10
@@ -222,16 +321,16 @@ PEEKA_LOGIN_MAX_FRAMES = 10
 PEEKA_RATE_LIMITS = {"face": 30, "password": 30, "api": 240}
 """Requests per minute: face-login and password-login requests per client IP, API calls per
 API key."""
-PEEKA_AUDIT_RETENTION_DAYS = int(os.environ.get("PEEKA_AUDIT_RETENTION_DAYS", "365"))
+PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
 """Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
-PEEKA_LIVENESS = _flag("PEEKA_LIVENESS", True)
+PEEKA_LIVENESS = env_bool("PEEKA_LIVENESS", True)
 """Face login and enrollment need a passed challenge-response liveness check."""
 PEEKA_LIVENESS_TTL = 60
 """Seconds a liveness challenge stays valid."""
 PEEKA_LIVENESS_POLICY: dict[str, object] = {}
 """Overrides of `peeka.biometrics.challenge.ChallengePolicy` fields (hold_frames, max_gap_ms,
 identity_threshold, ...); the defaults are the measured ones documented there."""
-if os.environ.get("PEEKA_LIVENESS_FIXED_STEPS"):
+if env_str("PEEKA_LIVENESS_FIXED_STEPS"):
     # Fixed steps make a challenge predictable, so a recording could be prepared for it.
     raise ImproperlyConfigured(
         "PEEKA_LIVENESS_FIXED_STEPS is a test-only setting; a deployment draws steps at random"

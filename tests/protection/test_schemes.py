@@ -3,6 +3,7 @@ calibrated thresholds, per-user keys in the vault, sealed templates, revocation,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +14,17 @@ import tenseal as ts
 from peeka.biometrics import calibration
 from peeka.errors import CalibrationError, PeekaError
 from peeka.protection import ckks, iom, schemes
-from peeka.protection.envelope import TemplateFormatError, open_sealed
+from peeka.protection.envelope import Envelope, TemplateFormatError, open_sealed, seal
 from peeka.protection.gallery import CkksGallery, IomGallery
 from peeka.protection.schemes import (
     IomScheme,
     MemorySeedStore,
+    ModelMismatchError,
     ProtectionScheme,
     TemplateOutdatedError,
     get_scheme,
     iom_codes,
+    scheme_names,
 )
 from peeka.protection.vault import KeyVault, TemplateIntegrityError, UnknownKeyError
 
@@ -286,3 +289,67 @@ def test_an_unknown_scheme_or_a_calibration_for_other_params_is_refused(
     changed.write_text(packaged.replace('"m": 512', '"m": 256'))
     with pytest.raises(CalibrationError, match="calibrate"):
         get_scheme("iom", vault=vault, seeds=MemorySeedStore(), calibration_path=changed)
+
+
+def test_a_template_records_its_model_and_refuses_a_probe_of_another(
+    protection: dict[str, ProtectionScheme], descriptors: Descriptors
+) -> None:
+    iom_scheme = protection["iom"]
+    template = iom_scheme.enroll(descriptors["obama"])
+    assert iom_scheme.describe(template).params["model"] == "dlib_resnet_v1"
+    other = IomScheme(
+        iom_scheme.vault, iom_scheme.seeds, iom_scheme.threshold, model="another_model_v1"
+    )
+    with pytest.raises(ModelMismatchError, match="dlib_resnet_v1") as caught:
+        other.verify(template, descriptors["obama/probe"])
+    assert caught.value.code == "model_mismatch"
+    # A template made by the other model is refused by this one just the same.
+    with pytest.raises(ModelMismatchError):
+        iom_scheme.verify(other.enroll(descriptors["obama"]), descriptors["obama/probe"])
+
+
+def test_a_template_sealed_before_models_were_recorded_matches_and_asks_for_an_update(
+    protection: dict[str, ProtectionScheme], vault: KeyVault, descriptors: Descriptors
+) -> None:
+    iom_scheme = protection["iom"]
+    current = open_sealed(iom_scheme.enroll(descriptors["obama"]), vault)
+    legacy_params = {k: v for k, v in current.params.items() if k != "model"}
+    legacy = seal(Envelope("iom", legacy_params, current.key_id, current.payload), vault)
+    assert iom_scheme.verify(legacy, descriptors["obama2/probe"])
+    assert iom_scheme.must_update(legacy)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"), [("ckks", "ciphertext"), ("iom", "histogram"), ("ndb", "records")]
+)
+def test_each_scheme_previews_its_own_template(
+    name: str, kind: str, protection: dict[str, ProtectionScheme], descriptors: Descriptors
+) -> None:
+    scheme = protection[name]
+    template = scheme.enroll(descriptors["obama"])
+    preview = scheme.preview(template)
+    assert preview.kind == kind
+    if name == "iom":
+        assert len(preview.histogram) == scheme.params["q"]
+        assert sum(preview.histogram) == scheme.params["m"]
+    else:
+        assert preview.histogram == []
+    if name == "ndb":
+        assert len(preview.records) == 6
+        assert all(re.fullmatch(r"(bit \d+ = [01]  ){2}bit \d+ = [01]", r) for r in preview.records)
+    else:
+        assert preview.records == []
+    altered = template[:-1] + bytes([template[-1] ^ 1])
+    with pytest.raises(TemplateIntegrityError):
+        scheme.preview(altered)
+
+
+def test_schemes_come_from_the_registry_of_dotted_paths(
+    vault: KeyVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert scheme_names() == ["ckks", "iom", "ndb"]
+    monkeypatch.setitem(schemes.SCHEMES, "mine", "peeka.protection.schemes:IomScheme")
+    assert isinstance(get_scheme("mine", vault=vault, seeds=MemorySeedStore()), IomScheme)
+    monkeypatch.setitem(schemes.SCHEMES, "broken", "peeka.protection.no_such_module:Scheme")
+    with pytest.raises(ModuleNotFoundError):
+        get_scheme("broken", vault=vault, seeds=MemorySeedStore())

@@ -19,8 +19,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from peeka.accounts.models import User
 from peeka.biometrics.liveness import video_frames
-from peeka.faces.models import AuditEvent, FaceTemplate
-from tests.web.conftest import PASSWORD
+from peeka.faces.models import FaceTemplate
+from peeka.security.models import AuditEvent
+from tests.webapp import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [

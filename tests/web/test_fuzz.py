@@ -29,7 +29,8 @@ from peeka.api.models import ApiClient
 from peeka.biometrics import load_image
 from peeka.biometrics.imageio import DEFAULT_MAX_PIXELS
 from peeka.errors import ImageError
-from peeka.faces import services
+from peeka.faces.services.matching import Probe
+from peeka.faces.services.protection import enrollment_model
 
 FUZZ = settings(
     max_examples=300,
@@ -375,7 +376,7 @@ def fuzzing(db: None, settings: SettingsWrapper) -> str:
     """An API key; rate limits out of the way; face login without liveness, so its frame
     endpoint parses the upload instead of refusing first; the face models already loaded
     (their first use imports libraries that probe the disk, which no upload should)."""
-    services.probe(TINY)
+    Probe.from_frame(TINY).embedding(enrollment_model())
     settings.PEEKA_RATE_LIMITS = {**settings.PEEKA_RATE_LIMITS, "api": 10**6, "face": 10**6}
     settings.PEEKA_LIVENESS = False
     return ApiClient.create("fuzz")[1]

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.test import Client
 
 from peeka.accounts.models import User
-from tests.web.conftest import PASSWORD, logged_in
+from tests.webapp import PASSWORD, logged_in
 
 
 def _settings_process(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,128 @@
+"""`peeka eval lfw|liveness|protection` and `peeka calibrate`: the commands that measure on a
+benchmark set. The measurements themselves live in eval_lfw, liveness and eval_protection."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from peeka.cli.output import Subparsers, at_least
+
+LIVENESS_DATA = Path("../shared/data/liveness")
+"""Where the liveness recordings live beside a checkout (see ../shared/data/README.md)."""
+DEFAULT_PIPELINE: dict[str, Any] = {
+    "detector": "mediapipe",
+    "reference": "mirror",
+    "landmark_boxes": 9,
+}
+"""The ablation flags' defaults: the pipeline `verify` runs."""
+
+
+def add_parsers(sub: Subparsers) -> None:
+    p = sub.add_parser("eval", help="measure accuracy on a benchmark")
+    eval_sub = p.add_subparsers(required=True, metavar="BENCHMARK")
+    p = eval_sub.add_parser("lfw", help="LFW pairs protocol (accuracy, EER, TAR@FAR)")
+    _dataset_args(p)
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, roc.png, det.png")
+    _ablation_args(p)
+    p.set_defaults(handler=_eval_lfw)
+
+    p = eval_sub.add_parser(
+        "liveness", help="liveness attack suite: APCER per attack type, BPCER (ISO/IEC 30107-3)"
+    )
+    p.add_argument("--data", type=Path, default=LIVENESS_DATA, help="the liveness material")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_eval_liveness)
+
+    p = eval_sub.add_parser(
+        "protection", help="template protection schemes vs unprotected (ISO/IEC 24745)"
+    )
+    _dataset_args(p)
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, roc.png, det.png")
+    p.add_argument(
+        "--ckks-pairs", type=at_least(1), help="pairs to run through CKKS (default: all)"
+    )
+    p.add_argument(
+        "--preimage-sample",
+        type=at_least(1),
+        default=20,
+        help="IoM templates attacked with the stolen seed (about 1 s each; default 20)",
+    )
+    # Both evaluate the pipeline `verify` runs, never an ablation variant.
+    p.set_defaults(handler=_eval_protection, **DEFAULT_PIPELINE)
+
+    p = sub.add_parser("calibrate", help="write the threshold for a target false-match rate")
+    _dataset_args(p)
+    p.add_argument("--far", type=float, default=1e-4, help="target false-match rate")
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="calibration file to write (default: $PEEKA_CALIBRATION or the packaged file)",
+    )
+    p.set_defaults(handler=_calibrate, **DEFAULT_PIPELINE)
+
+
+def _ablation_args(p: argparse.ArgumentParser) -> None:
+    """Pipeline variants, so the README's "what each step gained" table can be rerun."""
+    p.add_argument(
+        "--detector",
+        choices=["mediapipe", "mediapipe-full", "hog", "cnn"],
+        default=DEFAULT_PIPELINE["detector"],
+        help="first detector; the other of mediapipe/hog is the fallback (default: mediapipe)",
+    )
+    p.add_argument(
+        "--reference",
+        choices=["mirror", "single"],
+        default=DEFAULT_PIPELINE["reference"],
+        help="enrollment crops averaged into the reference: the chip and its mirror image "
+        "(default) or the chip alone (as a probe)",
+    )
+    p.add_argument(
+        "--landmark-boxes",
+        type=int,
+        choices=[9, 1],
+        default=DEFAULT_PIPELINE["landmark_boxes"],
+        help="boxes the landmark model is averaged over (default 9; 1 = dlib's plain way)",
+    )
+
+
+def _dataset_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pairs", type=Path, required=True, help="LFW-format pairs.txt")
+    p.add_argument("--images", type=Path, required=True, help="folder of <Name>/<Name>_NNNN.jpg")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--workers", type=at_least(1), help="processes (default: one per core)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep descriptors of these benchmark images in DIR, keyed by file hash and model "
+        "version (off by default: Peeka writes no descriptor to disk unless asked)",
+    )
+
+
+# The handlers import the face engine and the evaluation package only when they run.
+
+
+def _eval_lfw(args: argparse.Namespace) -> int:
+    from peeka.cli.eval_lfw import eval_lfw
+
+    return eval_lfw(args)
+
+
+def _eval_liveness(args: argparse.Namespace) -> int:
+    from peeka.cli.liveness import eval_liveness
+
+    return eval_liveness(args)
+
+
+def _eval_protection(args: argparse.Namespace) -> int:
+    from peeka.cli.eval_protection import eval_protection
+
+    return eval_protection(args)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from peeka.cli.eval_lfw import calibrate
+
+    return calibrate(args)

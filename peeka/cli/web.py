@@ -1,0 +1,260 @@
+"""`peeka serve|migrate`, `peeka user create`, `peeka audit prune`, `peeka apikey create`: the web
+platform from the command line, set up from the environment (README, "Configuration")."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+from peeka.cli.output import EXIT_ERROR, EXIT_OK, Subparsers, at_least, emit
+
+SETTINGS = "peeka.web.settings"
+
+
+def add_parsers(sub: Subparsers) -> None:
+    p = sub.add_parser("serve", help="apply migrations and serve the web platform (gunicorn)")
+    p.add_argument("--port", type=at_least(1), default=8000)
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 with --https)")
+    p.add_argument("--workers", type=at_least(1), default=2, help="processes (default 2)")
+    p.add_argument(
+        "--https", action="store_true", help="serve TLS with a self-signed certificate (LAN use)"
+    )
+    p.set_defaults(handler=serve)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=migrate)
+
+    p = sub.add_parser("user", help="manage web accounts")
+    user_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = user_sub.add_parser("create", help="create an account; the password comes on stdin")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--admin", action="store_true", help="make the account an administrator")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=user_create)
+
+    p = sub.add_parser("audit", help="the audit log")
+    audit_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = audit_sub.add_parser("prune", help="delete events older than the retention period")
+    p.add_argument("--days", type=at_least(1), help="default: PEEKA_AUDIT_RETENTION_DAYS (365)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=audit_prune)
+
+    p = sub.add_parser("apikey", help="API keys for client apps")
+    key_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = key_sub.add_parser("create", help="create a client and print its key once")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=apikey_create)
+
+
+# The handlers set up Django (and import gunicorn, cryptography) only when they run.
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    import django
+
+    django.setup()
+
+
+def migrate(args: argparse.Namespace) -> int:
+    setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if not args.json else 0)
+    emit(args, {"migrated": True}, "database is up to date")
+    return EXIT_OK
+
+
+def ensure_admin() -> str | None:
+    """Create the `admin` superuser when no superuser exists. Its password is
+    PEEKA_ADMIN_PASSWORD, or a random one that is returned so it can be printed once."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model()
+    if users.objects.filter(is_superuser=True).exists():
+        return None
+    configured = _admin_password()
+    password = configured or secrets.token_urlsafe(12)
+    users.objects.create_superuser("admin", password=password)
+    return None if configured else password
+
+
+def _admin_password() -> str | None:
+    path = os.environ.get("PEEKA_ADMIN_PASSWORD_FILE")
+    if path:
+        return Path(path).read_text().strip() or None
+    return os.environ.get("PEEKA_ADMIN_PASSWORD") or None
+
+
+def serve(args: argparse.Namespace) -> int:
+    if args.https:
+        hosts = _lan_names()
+        existing = os.environ.get("PEEKA_ALLOWED_HOSTS", "127.0.0.1,localhost")
+        os.environ["PEEKA_ALLOWED_HOSTS"] = ",".join([existing, *hosts])
+    setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        # Misconfiguration (key folder permissions, HTTPS settings, a missing calibration, an
+        # unreachable Redis) stops the start with the checks' own messages and hints.
+        call_command("check")
+    except SystemCheckError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ERROR
+    call_command("migrate", interactive=False, verbosity=0)
+    from peeka.security.services import audit_prune
+
+    audit_prune(days=settings.PEEKA_AUDIT_RETENTION_DAYS)
+    password = ensure_admin()
+    if password:
+        print(f"Created the admin account: user admin, password {password} (shown only once)")
+    host = args.host or ("0.0.0.0" if args.https else "127.0.0.1")
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "peeka.web.wsgi:application",
+        "--bind",
+        f"{host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+    ]
+    scheme = "http"
+    if args.https:
+        cert, key = _self_signed(Path(settings.DATA_DIR) / "tls")
+        command += ["--certfile", str(cert), "--keyfile", str(key)]
+        scheme = "https"
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"Peeka is serving at {scheme}://{shown}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    os.execv(sys.executable, command)
+    return EXIT_OK  # not reached
+
+
+def user_create(args: argparse.Namespace) -> int:
+    setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    if not args.password_stdin:
+        print("peeka: pass the password on standard input with --password-stdin", file=sys.stderr)
+        return EXIT_ERROR
+    password = sys.stdin.readline().rstrip("\n")
+    users = get_user_model()
+    user = users(username=args.name)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        print(f"peeka: {' '.join(exc.messages)} [password_invalid]", file=sys.stderr)
+        return EXIT_ERROR
+    if users.objects.filter(username=args.name).exists():
+        print(f"peeka: user {args.name!r} already exists [user_exists]", file=sys.stderr)
+        return EXIT_ERROR
+    user.set_password(password)
+    user.is_staff = user.is_superuser = args.admin
+    user.save()
+    emit(args, {"user": args.name, "admin": args.admin}, f"created user {args.name}")
+    return EXIT_OK
+
+
+def audit_prune(args: argparse.Namespace) -> int:
+    setup()
+    from django.conf import settings
+
+    from peeka.security.services import audit_prune as prune
+
+    days = args.days if args.days is not None else settings.PEEKA_AUDIT_RETENTION_DAYS
+    deleted = prune(days=days)
+    emit(
+        args,
+        {"deleted": deleted, "days": days},
+        f"deleted {deleted} audit events older than {days} days",
+    )
+    return EXIT_OK
+
+
+def apikey_create(args: argparse.Namespace) -> int:
+    setup()
+    from peeka.api.models import ApiClient
+
+    if ApiClient.objects.filter(name=args.name).exists():
+        print(f"peeka: an API client named {args.name!r} exists [client_exists]", file=sys.stderr)
+        return EXIT_ERROR
+    client, key = ApiClient.create(args.name)
+    emit(
+        args,
+        {"name": client.name, "key": key},
+        f"API key for {client.name} (shown only once; send it as X-API-Key):\n{key}",
+    )
+    return EXIT_OK
+
+
+def _lan_names() -> list[str]:
+    names = [socket.gethostname()]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent; this picks the LAN address
+            names.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    return names
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for this machine's names, made once, key file 0600."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = ["localhost", "127.0.0.1", *_lan_names()]
+    alternative: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):
+        try:
+            alternative.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternative.append(x509.DNSName(name))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Peeka (self-signed)")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path

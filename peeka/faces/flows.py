@@ -1,0 +1,366 @@
+"""The face checks, one flow per use case. Each flow runs the whole check on the server's clock
+— liveness, matching, the account's lockout — and writes exactly one audit row per attempt,
+refused and throttled ones included. Views, the API and the applications call these and
+nothing below them:
+
+    face_check         "check this user's face now, for this purpose" (step-up, approvals,
+                       payments, interviews): a liveness challenge the user answered
+    challenge_start    a new liveness challenge (refused while the account is locked)
+    challenge_answer   the answer to a login or API challenge (1:1 or 1:N)
+    face_verify        one picture: is this the claimed user? (web login, API verify)
+    face_identify      one picture: who of the enrolled users is this? (kiosk, API identify)
+    face_enroll        a new template from a camera clip or photos
+    face_delete        every template of a user, keys destroyed
+
+Clients learn pass/fail and a hint, never a score; `FaceCheck.reason` is for the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from django.conf import settings
+
+from peeka.accounts import otp
+from peeka.accounts.models import User
+from peeka.errors import ImageError, PeekaError
+from peeka.faces import selectors
+from peeka.faces.models import LivenessChallenge
+from peeka.faces.services import challenges, enrollment, matching
+from peeka.faces.services.protection import engine_for, enrollment_model
+from peeka.security.client import ClientInfo
+from peeka.security.services import (
+    FACE,
+    ThrottledError,
+    audit_record,
+    lockout_check,
+    lockout_failed,
+    lockout_succeeded,
+)
+
+Channel = Literal["web", "api"]
+NOT_RECOGNISED = "Not recognised. Try again."
+START_AGAIN = "Start the check again."
+_VERIFY_EVENTS = {"web": "face_login", "api": "api_verify"}
+_IDENTIFY_EVENTS = {"web": "face_login_1n", "api": "api_identify"}
+_ENROLL_EVENTS = {"web": "enroll", "api": "api_enroll"}
+_DELETE_EVENTS = {"web": "template_delete", "api": "api_delete"}
+
+
+@dataclass(frozen=True)
+class FaceCheck:
+    passed: bool
+    user: User | None
+    """The matched user: the claimed one (1:1), or the one enrolled user found (1:N)."""
+    hint: str
+    """What the client may be told."""
+    reason: str
+    """"ok" or the check that failed: for the audit log only."""
+    image_error: ImageError | None = None
+    """The upload was not a usable picture (the API answers 400 with its code)."""
+
+
+# --- liveness challenges -------------------------------------------------------------------
+
+
+def challenge_start(
+    *,
+    purpose: str,
+    user: User | None = None,
+    claimed: str = "",
+    api_client_id: int | None = None,
+) -> LivenessChallenge:
+    """A new challenge; `ThrottledError` while the claimed account's face is locked out (a
+    name nobody has, or an account without a face, gets one like any other)."""
+    if user is not None and purpose != "enroll" and selectors.template_exists(user=user):
+        lockout_check(user=user, rule=FACE)
+    return challenges.challenge_issue(
+        purpose=purpose, user=user, claimed=claimed, api_client_id=api_client_id
+    )
+
+
+def challenge_answer(
+    *,
+    challenge_id: str,
+    purpose: str,
+    frames: Sequence[bytes],
+    timestamps_ms: Sequence[int],
+    client: ClientInfo,
+    user: User | None = None,
+    api_client_id: int | None = None,
+) -> FaceCheck:
+    """Answer the challenge `challenge_id` of `purpose` (of `user` or of API client
+    `api_client_id` when given): liveness, then the face matched to the challenge's user, or
+    among the enrolled users (of the API client) when it has none. For "enroll" only liveness
+    and one person are checked. An unknown challenge fails with START_AGAIN and no audit row:
+    it names no account."""
+    row = selectors.challenge_find(
+        challenge_id=challenge_id, purpose=purpose, user=user, api_client_id=api_client_id
+    )
+    if row is None:
+        return FaceCheck(False, None, START_AGAIN, "challenge_not_found")
+    return _answer(row, frames, timestamps_ms, client, enrolling=purpose == "enroll")
+
+
+def face_check(
+    *,
+    user: User,
+    purpose: str,
+    challenge_id: str,
+    frames: Sequence[bytes],
+    timestamps_ms: Sequence[int],
+    client: ClientInfo,
+) -> FaceCheck:
+    """Check now that `user`, live, is in front of the camera, for `purpose` ("stepup",
+    "approval", "payment", "interview", ...): the answer to a challenge issued to `user` for
+    that purpose."""
+    checked = challenge_answer(
+        challenge_id=challenge_id,
+        purpose=purpose,
+        frames=frames,
+        timestamps_ms=timestamps_ms,
+        client=client,
+        user=user,
+    )
+    if checked.passed and (checked.user is None or checked.user.pk != user.pk):
+        return FaceCheck(False, None, NOT_RECOGNISED, "wrong_user")
+    return checked
+
+
+def _answer(
+    row: LivenessChallenge,
+    frames: Sequence[bytes],
+    timestamps_ms: Sequence[int],
+    client: ClientInfo,
+    *,
+    enrolling: bool,
+) -> FaceCheck:
+    first = challenges.challenge_claim(row=row)
+    claimed = row.user
+    counted = claimed is not None and not enrolling
+    try:
+        if counted:
+            assert claimed is not None
+            lockout_check(user=claimed, rule=FACE)
+    except ThrottledError as exc:
+        _audit(f"liveness_{row.purpose}", False, exc.code, claimed, "", client)
+        raise
+    models = selectors.template_models(user=claimed) if claimed is not None else []
+    model = models[0] if models else enrollment_model()
+    verdict = challenges.challenge_verify(
+        row=row,
+        frames=frames,
+        timestamps_ms=timestamps_ms,
+        used=not first,
+        engine=engine_for(model),
+    )
+    matched: User | None = None
+    check = verdict.check
+    if verdict.passed and verdict.probe is not None and not enrolling:
+        probe = matching.Probe.from_embedding(verdict.probe, model=model)
+        if row.claimed and claimed is None:
+            check = "unknown_user"
+        elif claimed is not None:
+            ok, check = matching.face_match(user=claimed, probe=probe)
+            matched = claimed if ok else None
+        else:
+            matched, check = matching.face_identify(probe=probe, api_client_id=row.api_client_id)
+    elif verdict.passed:
+        matched = claimed
+    passed = verdict.passed and matched is not None
+    if counted:
+        assert claimed is not None
+        (lockout_succeeded if passed else lockout_failed)(user=claimed, rule=FACE)
+    if first:
+        challenges.challenge_record(row=row, passed=passed, check=check, matched=matched)
+    _audit(f"liveness_{row.purpose}", passed, check, matched or claimed, "", client)
+    hint = verdict.hint if not verdict.passed else ("Done." if passed else NOT_RECOGNISED)
+    return FaceCheck(passed, matched, hint, check)
+
+
+# --- one picture ---------------------------------------------------------------------------
+
+
+def face_verify(
+    *,
+    user: User | None,
+    claimed: str,
+    frame: bytes | None,
+    client: ClientInfo,
+    channel: Channel,
+    challenge_id: str = "",
+    api_client_id: int | None = None,
+) -> FaceCheck:
+    """Is the face in `frame` the user who was claimed (`user`, None when nobody has the name
+    `claimed`)? With `challenge_id` (the API), a passed challenge of this client vouches for
+    the user once, and `frame`, when sent, must match as well. An unknown user, a user
+    without a face, a bad picture and a wrong face all fail, after the same work; only the
+    audit reason differs. Counts toward the user's face lockout."""
+    event = _VERIFY_EVENTS[channel]
+    passed, reason, image_error = True, "ok", None
+    if challenge_id:
+        vouched = challenges.challenge_consume(
+            challenge_id=challenge_id, user=user, api_client_id=api_client_id
+        )
+        passed = vouched is not None and user is not None
+        reason = "ok" if passed else "liveness_not_passed"
+    if passed and frame is not None:
+        probe = matching.Probe.from_frame(frame)
+        image_error = probe.image_error
+        try:
+            passed, reason = _match_one(user, probe)
+        except ThrottledError as exc:
+            _audit(event, False, exc.code, user, claimed, client)
+            raise
+    _audit(event, passed, reason, user, claimed, client)
+    return FaceCheck(passed, user if passed else None, _hint(passed), reason, image_error)
+
+
+def face_identify(
+    *,
+    frame: bytes | None,
+    client: ClientInfo,
+    channel: Channel,
+    challenge_id: str = "",
+    api_client_id: int | None = None,
+) -> FaceCheck:
+    """Who of the enrolled users (web accounts, or the API client's subjects) is in `frame`?
+    With `challenge_id` (the API), the subject a passed identification challenge of this client
+    found, once; `frame`, when sent too, must then match that subject."""
+    event = _IDENTIFY_EVENTS[channel]
+    found: User | None = None
+    reason, image_error = "ok", None
+    if challenge_id:
+        vouched = challenges.challenge_consume(
+            challenge_id=challenge_id, api_client_id=api_client_id
+        )
+        found = vouched.matched_user if vouched is not None else None
+        reason = "ok" if found is not None else "liveness_not_passed"
+        if found is not None and frame is not None:
+            probe = matching.Probe.from_frame(frame)
+            image_error = probe.image_error
+            try:
+                matched, reason = _match_one(found, probe)
+            except ThrottledError as exc:
+                _audit(event, False, exc.code, found, "", client)
+                raise
+            found = found if matched else None
+    elif frame is not None:
+        probe = matching.Probe.from_frame(frame)
+        image_error = probe.image_error
+        found, reason = matching.face_identify(probe=probe, api_client_id=api_client_id)
+    _audit(event, found is not None, reason, found, "", client)
+    return FaceCheck(found is not None, found, _hint(found is not None), reason, image_error)
+
+
+def _match_one(user: User | None, probe: matching.Probe) -> tuple[bool, str]:
+    # The probe is embedded before anything about the user is looked at, so an unknown user
+    # and a user without a face cost what a real comparison costs.
+    probe.embedding(enrollment_model())
+    if user is None:
+        return False, "unknown_user"
+    if not selectors.template_exists(user=user):
+        return False, "no_template"
+    lockout_check(user=user, rule=FACE)
+    matched, reason = matching.face_match(user=user, probe=probe)
+    (lockout_succeeded if matched else lockout_failed)(user=user, rule=FACE)
+    return matched, reason
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    enrollment: enrollment.Enrollment
+    recovery_codes: list[str]
+    """The user's first recovery codes, made with a first second factor (shown once)."""
+
+
+def face_enroll(
+    *,
+    user: User,
+    frames: Sequence[bytes],
+    scheme: str,
+    client: ClientInfo,
+    channel: Channel,
+    challenge_id: str = "",
+    timestamps_ms: Sequence[int] = (),
+) -> Enrolled:
+    """Enroll `user`. On the web with liveness on, the frames must answer the enrollment
+    challenge `challenge_id` first (`EnrollmentError` with the hint otherwise), and its own
+    frames enroll. The API enrolls from photos (one is enough) and names a broken upload by
+    its image error. Audited either way."""
+    event = _ENROLL_EVENTS[channel]
+    web = channel == "web"
+    if web and settings.PEEKA_LIVENESS:
+        checked = challenge_answer(
+            challenge_id=challenge_id,
+            purpose="enroll",
+            frames=frames,
+            timestamps_ms=timestamps_ms,
+            client=client,
+            user=user,
+        )
+        if not checked.passed:
+            raise enrollment.EnrollmentError(checked.hint)
+        # The challenge's own frames enroll: evenly spaced; the quality and identity checks
+        # drop the blinking and turned ones.
+        frames = _spread(frames, settings.PEEKA_ENROLL_MAX_FRAMES)
+    try:
+        result = enrollment.enrollment_create(
+            user=user,
+            frames=frames,
+            scheme_name=scheme,
+            min_frames=None if web else 1,
+            image_errors=not web,
+        )
+    except PeekaError as exc:
+        _audit(event, False, exc.code, user, "", client)
+        raise
+    _audit(event, True, "ok", user, "", client)
+    # A first second factor comes with recovery codes, so losing the camera never locks the
+    # user out (API subjects have no login, so no codes).
+    codes = [] if not web or otp.recovery_codes_left(user) else otp.new_recovery_codes(user)
+    return Enrolled(result, codes)
+
+
+def face_delete(*, user: User, client: ClientInfo, channel: Channel) -> int:
+    """Delete every template of `user` and destroy their keys; how many there were. An API
+    subject has nothing else, so it goes too."""
+    count = enrollment.templates_delete_all(user)
+    _audit(_DELETE_EVENTS[channel], True, "ok", user, "", client)
+    if channel == "api":
+        user.delete()
+    return count
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _audit(
+    event: str,
+    success: bool,
+    reason: str,
+    user: User | None,
+    username: str,
+    client: ClientInfo,
+) -> None:
+    audit_record(
+        event=event, success=success, reason=reason, user=user, username=username, client=client
+    )
+
+
+def _hint(passed: bool) -> str:
+    return "Done." if passed else NOT_RECOGNISED
+
+
+T = TypeVar("T")
+
+
+def _spread(frames: Sequence[T], count: int) -> list[T]:
+    if len(frames) <= count:
+        return list(frames)
+    picks = sorted({round(i * (len(frames) - 1) / (count - 1)) for i in range(count)})
+    return [frames[i] for i in picks]

@@ -1,0 +1,104 @@
+"""Reads about faces: whether and with which model a user is enrolled, what the "My face data"
+page and the data export show of the templates, and the challenge an answer names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from peeka.accounts.models import User
+from peeka.faces.models import FaceTemplate, LivenessChallenge
+from peeka.faces.services.protection import scheme_for
+from peeka.protection.envelope import JsonValue
+from peeka.protection.schemes import TemplatePreview
+
+
+def template_exists(*, user: AbstractBaseUser) -> bool:
+    return FaceTemplate.objects.filter(user_id=user.pk).exists()
+
+
+def template_models(*, user: User) -> list[str]:
+    """The embedding models of `user`'s templates (one template per user today)."""
+    return list(FaceTemplate.objects.filter(user=user).values_list("model", flat=True))
+
+
+def user_find(*, username: str) -> User | None:
+    """An active web account (never an API client's subject)."""
+    return User.objects.filter(username=username, is_active=True, api_client__isnull=True).first()
+
+
+def challenge_find(
+    *,
+    challenge_id: str,
+    purpose: str,
+    user: User | None = None,
+    api_client_id: int | None = None,
+) -> LivenessChallenge | None:
+    """The challenge an answer names, if it is of `purpose`, issued to `user` when given, and
+    started by API client `api_client_id` (None: on the web pages)."""
+    rows = LivenessChallenge.objects.filter(
+        pk=challenge_id, purpose=purpose, api_client_id=api_client_id
+    )
+    return (rows.filter(user=user) if user is not None else rows).first()
+
+
+_NOT_SHOWN = ("center_sha256", "model")
+"""A fingerprint of deployment data, and the model (shown on its own)."""
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    """What the "My face data" page shows of one template."""
+
+    template: FaceTemplate
+    scheme: str
+    model: str
+    params: dict[str, JsonValue]
+    key_id: str
+    size: int
+    sha256: str
+    preview: TemplatePreview
+
+
+def template_views(*, user: AbstractBaseUser) -> list[TemplateView]:
+    views = []
+    for template in FaceTemplate.objects.filter(user_id=user.pk):
+        protection = scheme_for(template.scheme, model=template.model)
+        data = bytes(template.data)
+        info = protection.describe(data)
+        views.append(
+            TemplateView(
+                template=template,
+                scheme=info.scheme,
+                model=template.model,
+                params={
+                    k: v for k, v in info.params.items() if k not in ("center_sha256", "model")
+                },
+                key_id=info.key_id,
+                size=info.size,
+                sha256=info.sha256,
+                preview=protection.preview(data),
+            )
+        )
+    return views
+
+
+def templates_export(user: AbstractBaseUser) -> list[dict[str, object]]:
+    """The templates' metadata and fingerprints for the user's data export: they are
+    protected, and no face can be read from them. (The privacy registry's exporter.)"""
+    return [
+        {
+            "scheme": view.scheme,
+            "model": view.model,
+            "params": view.params,
+            "key_id": view.key_id,
+            "size": view.size,
+            "sha256": view.sha256,
+            "created": view.template.created.isoformat(),
+            "frames_used": view.template.frames_used,
+            "consent_version": view.template.consent_version,
+            "consented_at": view.template.created.isoformat(),
+        }
+        for view in template_views(user=user)
+    ]

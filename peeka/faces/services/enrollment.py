@@ -1,0 +1,173 @@
+"""Enrollment: camera frames in, one protected template out (the frames and descriptors are
+dropped at the end of the call); and deletion, which destroys the template keys."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from peeka.accounts.models import User
+from peeka.biometrics import Embedding, RGBImage, calibration, load_image
+from peeka.biometrics.engine import distance
+from peeka.errors import ImageError, PeekaError
+from peeka.faces.models import FaceTemplate, UserKey
+from peeka.faces.services.protection import (
+    engine_for,
+    enrollment_model,
+    scheme_for,
+    seed_id_of,
+)
+from peeka.protection.schemes import SCHEMES
+
+CONSENT_VERSION = "1"
+CONSENT_TEXT = (
+    "Peeka will take about ten pictures of your face from the camera, turn the best of them "
+    "into a protected template and throw the pictures away. No picture and no raw face "
+    "measurement is stored. You can see, renew and delete your template at any time on the "
+    '"My face data" page, and deleting your account deletes it.'
+)
+_KEPT_FRAMES = 5
+"""Frames averaged into the reference (each costs two network passes)."""
+
+
+class EnrollmentError(PeekaError):
+    """Too few usable frames; the message says what to change."""
+
+    code = "enrollment_failed"
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    template: FaceTemplate
+    frames_used: int
+    frames_received: int
+
+
+def enrollment_create(
+    *,
+    user: User,
+    frames: Sequence[bytes],
+    scheme_name: str,
+    min_frames: int | None = None,
+    image_errors: bool = False,
+) -> Enrollment:
+    """Enroll `user` from camera frames: keep the good frames that agree on one identity,
+    average the best into a reference, protect it with `scheme_name`, and replace the user's
+    earlier templates (revoking their keys) in one transaction. `min_frames` defaults to the
+    camera setting; the API accepts single photos. With `image_errors`, a frame that is not a
+    usable picture raises its `ImageError` (the API names the broken upload) instead of being
+    counted among the unusable frames."""
+    if scheme_name not in SCHEMES:
+        raise EnrollmentError(
+            f"Unknown protection scheme {scheme_name!r}; choose one of {', '.join(SCHEMES)}."
+        )
+    low = settings.PEEKA_ENROLL_MIN_FRAMES if min_frames is None else min_frames
+    high = settings.PEEKA_ENROLL_MAX_FRAMES
+    if not low <= len(frames) <= high:
+        raise EnrollmentError(f"Send between {low} and {high} frames, not {len(frames)}.")
+    model = enrollment_model()
+    engine = engine_for(model)
+    images = [_decode(frame, i, strict=image_errors) for i, frame in enumerate(frames, 1)]
+    kept, embeddings, reasons = [], [], Counter[str]()
+    for image in images:
+        if isinstance(image, PeekaError):
+            reasons[image.code] += 1
+            continue
+        try:
+            embeddings.append(engine.probe(image).embedding)
+            kept.append(image)
+        except PeekaError as exc:
+            reasons[exc.code] += 1
+    agreeing = _agreeing(embeddings, model)
+    if len(agreeing) < low:
+        raise EnrollmentError(_advice(reasons, len(embeddings) - len(agreeing), len(frames)))
+    best = agreeing[:_KEPT_FRAMES]
+    reference = engine.reference([kept[i] for i in best]).embedding
+    protection = scheme_for(scheme_name, model=model)
+    with transaction.atomic():
+        _lock_user(user)
+        _delete_templates(user)
+        data = protection.enroll(reference)
+        key_id = protection.describe(data).key_id
+        UserKey.objects.filter(key_id=seed_id_of(key_id)).update(user=user)
+        template = FaceTemplate.objects.create(
+            user=user,
+            scheme=scheme_name,
+            model=model,
+            key_id=key_id,
+            data=data,
+            frames_used=len(best),
+            consent_version=CONSENT_VERSION,
+        )
+    return Enrollment(template, len(best), len(frames))
+
+
+def templates_delete_all(user: AbstractBaseUser) -> int:
+    """Delete every template of `user` and revoke their keys; the count deleted. (The privacy
+    registry's delete hook for faces.)"""
+    with transaction.atomic():
+        _lock_user(user)
+        return _delete_templates(user)
+
+
+def _delete_templates(user: AbstractBaseUser) -> int:
+    count = FaceTemplate.objects.filter(user_id=user.pk).count()
+    UserKey.objects.filter(user_id=user.pk).delete()
+    FaceTemplate.objects.filter(user_id=user.pk).delete()
+    return count
+
+
+def _lock_user(user: AbstractBaseUser) -> None:
+    """Serialise template changes of one user (a row lock on PostgreSQL; SQLite serialises
+    every write anyway), so that two enrollments racing cannot both keep a template."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+def _decode(frame: bytes, number: int, *, strict: bool) -> RGBImage | PeekaError:
+    try:
+        return load_image(frame)
+    except ImageError as exc:
+        if strict:  # name the broken upload, keeping its code
+            raise type(exc)(f"Image {number}: {exc.message}", code=exc.code) from exc
+        return exc
+
+
+def _agreeing(embeddings: list[Embedding], model: str) -> list[int]:
+    """Indices of the embeddings within the calibrated threshold of their medoid (the one
+    closest to all others), closest first: frames of one person, without a passer-by."""
+    if not embeddings:
+        return []
+    threshold = calibration.load(model).threshold
+    matrix = np.array([[distance(a, b) for b in embeddings] for a in embeddings])
+    medoid = int(np.argmin(matrix.sum(axis=1)))
+    order = np.argsort(matrix[medoid], kind="stable")
+    return [int(i) for i in order if matrix[medoid, i] <= threshold]
+
+
+_ADVICE = {
+    "no_face": "No face was found in some pictures: look straight at the camera.",
+    "multiple_faces": "Several faces were in view: make sure you are alone in the picture.",
+    "face_too_small": "Your face was too small: move closer to the camera.",
+    "face_blurry": "The pictures were blurry: hold still and clean the camera lens.",
+    "face_too_dark": "The pictures were too dark: turn on a light in front of you.",
+    "face_too_bright": "The pictures were too bright: move away from the bright light.",
+    "face_pose": "Your head was turned or tilted: look straight at the camera.",
+}
+
+
+def _advice(reasons: Counter[str], disagreeing: int, total: int) -> str:
+    if reasons:
+        code = reasons.most_common(1)[0][0]
+        what = _ADVICE.get(code, "Some pictures could not be used.")
+    elif disagreeing:
+        what = "The pictures did not all show the same person: make sure only you are in view."
+    else:
+        what = "Too few pictures could be used."
+    usable = total - sum(reasons.values()) - disagreeing
+    return f"Only {usable} of {total} pictures were usable. {what}"

@@ -1,0 +1,64 @@
+"""The protection schemes and face engines this process uses, one per (scheme, model), and
+the `SeedStore` that keeps wrapped template keys in the database."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from peeka.biometrics import EngineConfig, FaceEngine, default_engine
+from peeka.faces.models import UserKey
+from peeka.protection.schemes import ProtectionScheme, get_scheme
+from peeka.security.vault import vault
+
+
+class DbSeedStore:
+    """`SeedStore` over `UserKey` rows. A key is stored without its user and claimed by the
+    enrollment in the same transaction as the template."""
+
+    def put(self, key_id: str, wrapped: bytes) -> None:
+        UserKey.objects.create(key_id=key_id, wrapped=wrapped)
+
+    def get(self, key_id: str) -> bytes | None:
+        row = UserKey.objects.filter(key_id=key_id).values_list("wrapped", flat=True).first()
+        return None if row is None else bytes(row)
+
+    def delete(self, key_id: str) -> None:
+        UserKey.objects.filter(key_id=key_id).delete()
+
+
+_lock = threading.Lock()
+
+
+def scheme_for(name: str, *, model: str) -> ProtectionScheme:
+    """Scheme `name` for descriptors of `model`, made once per process (loading a CKKS key
+    takes seconds)."""
+    with _lock:
+        return _scheme(name, model)
+
+
+@functools.cache
+def _scheme(name: str, model: str) -> ProtectionScheme:
+    return get_scheme(name, vault=vault(), seeds=DbSeedStore(), model=model)
+
+
+def enrollment_model() -> str:
+    """The embedding model new templates are made with."""
+    return default_engine().model
+
+
+def engine_for(model: str) -> FaceEngine:
+    """The face engine whose descriptors a template of `model` compares with."""
+    if model == default_engine().model:
+        return default_engine()
+    return _engine(model)
+
+
+@functools.cache
+def _engine(model: str) -> FaceEngine:
+    return FaceEngine(EngineConfig(embedder=model))
+
+
+def seed_id_of(key_id: str) -> str:
+    """The `UserKey` id in a template's key id (a CKKS key id names its key pair first)."""
+    return key_id.rsplit(".", 1)[-1]

@@ -1,0 +1,145 @@
+"""Abuse controls with a frozen clock: the face lockout (5 failures -> 30 s between tries, 50 ->
+face login off until the password changes), per-IP limits on face and password login, per-key
+limits on the API, each answered with 429 and Retry-After."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from peeka.accounts.models import User
+from peeka.api.models import ApiClient
+from peeka.security.models import Lockout
+from peeka.security.selectors import lockout_failures
+from peeka.security.services import FACE
+from tests.webapp import PASSWORD, FrozenClock, burst, enroll, reauthenticated
+
+
+@pytest.fixture(autouse=True)
+def plain_face_login(settings: SettingsWrapper) -> None:
+    settings.PEEKA_LIVENESS = False  # one frame per attempt keeps these tests short
+
+
+def attempt(frame: bytes, username: str = "alice") -> tuple[int, dict[str, object], str | None]:
+    client = Client()
+    client.get("/face/login/")
+    response = client.post(
+        "/face/login/frame/",
+        {"frame": SimpleUploadedFile("f.jpg", frame), "username": username},
+    )
+    return response.status_code, dict(response.json()), response.get("Retry-After")
+
+
+def test_five_failures_make_the_account_wait_30_seconds(
+    alice: User, frames: dict[str, bytes], clock: FrozenClock
+) -> None:
+    assert enroll(reauthenticated(alice), burst(frames["obama"]), "iom")["ok"] is True
+    for _ in range(5):
+        assert attempt(frames["biden"])[0] == 200
+    status, body, retry = attempt(frames["obama2"])  # even the right face must wait
+    assert (status, body["code"], retry) == (429, "throttled", "30")
+    clock.now += 10
+    assert attempt(frames["obama2"])[2] == "20"
+    clock.now += 21
+    status, body, _ = attempt(frames["obama2"])
+    assert status == 200 and body["passed"] is True
+    assert lockout_failures(user=alice, rule=FACE) == 0  # a success resets the count
+    assert attempt(frames["biden"])[0] == 200  # and the next failure does not wait
+
+
+def test_fifty_failures_turn_face_login_off_until_the_password_changes(
+    alice: User, frames: dict[str, bytes], clock: FrozenClock
+) -> None:
+    enrolled = enroll(reauthenticated(alice), burst(frames["obama"]), "iom")
+    codes = list(enrolled["recovery_codes"])  # type: ignore[call-overload]
+    Lockout.objects.create(user=alice, kind="face", failures=49, failed_at=clock.now - 100)
+    assert attempt(frames["biden"])[0] == 200  # the 50th failure
+    clock.now += 3600
+    status, body, retry = attempt(frames["obama2"])
+    assert status == 429 and body["code"] == "face_login_disabled" and retry is None
+    assert "recovery code" in str(body["message"])
+    # Failing the face on purpose does not let a password alone in ...
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response["Location"] == "/accounts/login/next/"
+    page = client.get("/accounts/login/next/")
+    assert page.context["options"] == ["recovery"]  # the locked face is not offered
+    # ... but the password and a recovery code do, and a new password turns face login on.
+    step = {"method": "recovery", "code": codes[0]}
+    assert client.post("/accounts/login/next/", step)["Location"] == "/"
+    step_up = {"password": PASSWORD, "code": codes[1], "next": "/accounts/password/"}
+    assert client.post("/accounts/step-up/", step_up)["Location"] == "/accounts/password/"
+    new = "a brand new passphrase 99"
+    changed = client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert changed.status_code == 302
+    assert attempt(frames["obama2"])[1]["passed"] is True
+
+
+def test_face_login_is_rate_limited_per_address(
+    alice: User, frames: dict[str, bytes], clock: FrozenClock, settings: SettingsWrapper
+) -> None:
+    settings.PEEKA_RATE_LIMITS = {**settings.PEEKA_RATE_LIMITS, "face": 3}
+    clock.now = 1_800_000_020.0  # 20 s into a minute
+    for _ in range(3):
+        assert attempt(frames["biden"], "nobody")[0] == 200
+    status, body, retry = attempt(frames["biden"], "nobody")
+    assert (status, body["code"], retry) == (429, "rate_limited", "40")
+    clock.now += 40
+    assert attempt(frames["biden"], "nobody")[0] == 200
+
+
+def test_password_login_is_rate_limited_per_address(
+    alice: User, clock: FrozenClock, settings: SettingsWrapper
+) -> None:
+    settings.PEEKA_RATE_LIMITS = {**settings.PEEKA_RATE_LIMITS, "password": 2}
+    client = Client()
+    for _ in range(2):
+        assert (
+            client.post("/accounts/login/", {"username": "alice", "password": "x"}).status_code
+            == 200
+        )
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429 and response["Retry-After"]
+    assert "Too many requests" in response.text
+    assert not client.get("/").context["user"].is_authenticated
+    clock.now += 60
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code
+        == 302
+    )
+
+
+def test_api_keys_are_rate_limited_and_subjects_locked_out(
+    frames: dict[str, bytes], clock: FrozenClock, settings: SettingsWrapper, db: None
+) -> None:
+    key = ApiClient.create("busy")[1]
+    other = ApiClient.create("calm")[1]
+    client = Client()
+    photo = SimpleUploadedFile("a.jpg", frames["obama"])
+    assert client.post("/api/v1/enrollments", {"user": "s", "images": [photo]},
+                       headers={"X-API-Key": key}).status_code == 201  # fmt: skip
+
+    def verify(use: str, image: bytes) -> tuple[int, dict[str, object], str | None]:
+        response = client.post(
+            "/api/v1/verify",
+            {"user": "s", "image": SimpleUploadedFile("p.jpg", image)},
+            headers={"X-API-Key": use},
+        )
+        return response.status_code, dict(response.json()), response.get("Retry-After")
+
+    for _ in range(5):
+        assert verify(key, frames["biden"])[1] == {"match": False}
+    status, body, retry = verify(key, frames["obama2"])
+    assert (status, body["code"], retry) == (429, "throttled", "30")
+
+    settings.PEEKA_RATE_LIMITS = {**settings.PEEKA_RATE_LIMITS, "api": 1}
+    clock.now += 60
+    assert verify(key, frames["obama2"])[1] == {"match": True}
+    status, body, retry = verify(key, frames["obama2"])
+    assert status == 429 and body["code"] == "rate_limited" and retry is not None
+    assert verify(other, frames["obama2"]) == (200, {"match": False}, None)  # its own window
