@@ -1,5 +1,6 @@
-"""Admin for accounts and the login policy. Changing a user, the policy or an API key is a
-sensitive action: the admin steps up first, as for the user's own pages."""
+"""Admin for accounts and the login policy. Adding, changing or deleting a user, the policy or
+an API key is a sensitive action: the admin steps up first, by more than the password alone
+(staff always have a second factor: `peeka.accounts.middleware`)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,28 @@ from peeka.accounts.models import LoginPolicy, User
 
 
 class StepUpAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Adding or changing an object needs a step-up (viewing lists does not)."""
+    """Adding, changing or deleting an object, and running a list action, need a step-up with a
+    second factor (viewing lists does not)."""
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not mfa.stepped_up(request):
-            back = request.get_full_path() if request.method == "GET" else request.path
-            return redirect(mfa.step_up_url(back))
+        if not mfa.stepped_up(request, second_factor=True):
+            return _step_up(request)
         return super().changeform_view(request, *args, **kwargs)
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not mfa.stepped_up(request, second_factor=True):
+            return _step_up(request)
+        return super().delete_view(request, *args, **kwargs)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.method == "POST" and not mfa.stepped_up(request, second_factor=True):
+            return _step_up(request)  # an action, such as deleting the selected objects
+        return super().changelist_view(request, extra_context)
+
+
+def _step_up(request: HttpRequest) -> HttpResponse:
+    back = request.get_full_path() if request.method == "GET" else request.path
+    return redirect(mfa.step_up_url(back))
 
 
 @admin.register(User)
@@ -29,7 +45,7 @@ class PeekaUserAdmin(StepUpAdmin, UserAdmin):  # type: ignore[type-arg]
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:
-        if not mfa.stepped_up(request):
+        if not mfa.stepped_up(request, second_factor=True):
             return redirect(mfa.step_up_url(request.path))
         return super().user_change_password(request, id, form_url)
 

@@ -1,15 +1,87 @@
+"""Account forms. The login form checks the password through `services.password_login` (the
+per-account lockout) and the password-change form through `services.password_verify`; a new
+web account's name passes `web_username_clean`."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
+from peeka.accounts import services
 from peeka.accounts.models import User
+from peeka.accounts.names import has_invisible
+from peeka.accounts.selectors import username_taken
+from peeka.security.client import ClientInfo
+
+USERNAME_TAKEN = _("That name is taken or too similar to one that is.")
 
 
-class RegisterForm(UserCreationForm[User]):
+def web_username_clean(username: str) -> str:
+    """`username` (already NFKC-normalised by Django's `UsernameField`) when a new web account
+    may have it, else `ValidationError`. The characters are checked before anything is looked
+    up, so a name in an API client's namespace ("1/obama": web names never hold "/") is refused
+    as invalid whether or not that subject exists, never as taken."""
+    User.username_validator(username)  # letters, digits and @ . + - _ only
+    if has_invisible(username):
+        raise ValidationError(User.username_validator.message, code="invalid")
+    if username_taken(username=username):
+        raise ValidationError(USERNAME_TAKEN, code="username_taken")
+    return username
+
+
+class RegisterForm(auth_forms.UserCreationForm[User]):
     class Meta:
         model = User
         fields = ("username", "display_name", "email")
+
+    def clean_username(self) -> str:
+        # Replaces Django's check, which looks at every user (API subjects included) and runs
+        # before the character validators, so "1/obama" answered "already exists".
+        return web_username_clean(self.cleaned_data.get("username") or "")
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's login form, with the password checked under the per-account lockout: a
+    throttled try raises `ThrottledError` (the view answers 429) before any hash is computed."""
+
+    @sensitive_variables()
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is not None and password:
+            assert self.request is not None  # LoginView passes it
+            self.user_cache = services.password_login(
+                request=self.request, username=username, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's password change, with the old password checked under the per-account lockout
+    (a throttled try raises `ThrottledError`)."""
+
+    def __init__(self, user: User, *args: Any, client: ClientInfo, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.client = client
+
+    def clean_old_password(self) -> str:
+        old: str = self.cleaned_data["old_password"]
+        assert isinstance(self.user, User)
+        if not services.password_verify(
+            user=self.user, password=old, event="password_change", client=self.client
+        ):
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old
 
 
 class ProfileForm(forms.ModelForm[User]):
@@ -19,21 +91,12 @@ class ProfileForm(forms.ModelForm[User]):
 
 
 class PasswordCheckForm(forms.Form):
-    """The current password again, for an action that needs proof it is really the user."""
+    """The current password again, for an action that needs proof it is really the user (the
+    view has a service check it, under the per-account lockout)."""
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
-
-    def __init__(self, user: User, *args: object, **kwargs: object) -> None:
-        self.user = user
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
-    def clean_password(self) -> str:
-        password: str = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your current password.")
-        return password
 
 
 class CodeForm(forms.Form):

@@ -27,12 +27,15 @@ from peeka.accounts.models import LoginPolicy, User
 from peeka.security.client import client_info
 from peeka.security.clock import now
 from peeka.security.selectors import lockout_disabled
-from peeka.security.services import CODES, FACE, audit_record
+from peeka.security.services import CODES, FACE, PASSWORD, audit_record
 
 FACTORS = ("password", "face", "totp")
 RECOVERY = "recovery"
 _PENDING = "peeka_login"
 _STEP_UP = "peeka_step_up_at"
+_STEP_UP_BY = "peeka_step_up_by"
+SECOND_FACTOR_STEP_UPS = frozenset({"face", "code"})
+"""Step-ups that proved more than the password (a face, or the password and a code)."""
 
 
 def enrolled(user: User) -> set[str]:
@@ -47,6 +50,12 @@ def enrolled(user: User) -> set[str]:
     if otp.recovery_codes_left(user):
         have.add(RECOVERY)
     return have
+
+
+def has_second_factor(user: User) -> bool:
+    """Whether `user` has a face or an authenticator app set up (recovery codes alone do not
+    count: they stand in for a second factor, they are not one)."""
+    return factor_enrolled("face", user) or otp.has_totp(user)
 
 
 def _accepted(factors: set[str], policy: LoginPolicy) -> bool:
@@ -68,6 +77,7 @@ def next_factors(user: User, factors: set[str], *, usable: bool = True) -> list[
     if usable:
         have -= {"face"} if lockout_disabled(user=user, rule=FACE) else set()
         have -= {"totp", RECOVERY} if lockout_disabled(user=user, rule=CODES) else set()
+        have -= {"password"} if lockout_disabled(user=user, rule=PASSWORD) else set()
     return [f for f in (*FACTORS, RECOVERY) if f in have and _accepted(factors | {f}, policy)]
 
 
@@ -158,14 +168,20 @@ def step_up_methods(user: User) -> set[str]:
     return methods or {"password"}
 
 
-def stepped_up(request: HttpRequest) -> bool:
+def stepped_up(request: HttpRequest, *, second_factor: bool = False) -> bool:
+    """Whether the session stepped up within PEEKA_STEP_UP_SECONDS (with `second_factor`: by
+    more than the password alone, as the admin asks of staff)."""
     at = request.session.get(_STEP_UP)
-    return isinstance(at, int | float) and 0 <= now() - at <= settings.PEEKA_STEP_UP_SECONDS
+    fresh = isinstance(at, int | float) and 0 <= now() - at <= settings.PEEKA_STEP_UP_SECONDS
+    return fresh and (
+        not second_factor or request.session.get(_STEP_UP_BY) in SECOND_FACTOR_STEP_UPS
+    )
 
 
 def mark_stepped_up(request: HttpRequest, user: User, method: str) -> None:
     request.session.cycle_key()  # a privilege change: a copied session id gains nothing
     request.session[_STEP_UP] = now()
+    request.session[_STEP_UP_BY] = method
     audit_record(
         event="step_up", success=True, reason=method, user=user, client=client_info(request)
     )

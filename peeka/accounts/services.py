@@ -1,39 +1,155 @@
-"""Writes about accounts that the audit log must see: each factor tried in a login or step-up
-(refused and throttled tries included), authenticator and recovery-code changes, and account
-deletion (which walks the privacy registry, so every app's part goes first)."""
+"""Writes about accounts that the audit log must see: registration, every password check
+(under the per-account password lockout), each factor tried in a login or step-up (refused and
+throttled tries included), authenticator and recovery-code changes, and account deletion (which
+walks the privacy registry, so every app's part goes first)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from peeka.accounts import otp
 from peeka.accounts.mfa import RECOVERY
 from peeka.accounts.models import User
-from peeka.security.client import ClientInfo
+from peeka.accounts.selectors import user_find
+from peeka.security.client import ClientInfo, client_info
 from peeka.security.privacy import privacy_delete
-from peeka.security.services import ThrottledError, audit_record
+from peeka.security.services import (
+    PASSWORD,
+    ThrottledError,
+    audit_record,
+    lockout_check,
+    lockout_failed,
+    lockout_succeeded,
+    name_lockout_check,
+    name_lockout_failed,
+    rate_limit,
+)
 
-_EVENTS = {"password": "password_login", "totp": "totp", RECOVERY: "recovery_code"}
+if TYPE_CHECKING:
+    from peeka.accounts.forms import RegisterForm
+
+FACTOR_EVENTS = {"password": "password_login", "totp": "totp", RECOVERY: "recovery_code"}
+"""The audit event of each login factor."""
+
+REGISTRATIONS_PER_HOUR = 5
+"""New accounts per client address and hour."""
+REGISTER_TRIES_PER_HOUR = 20
+"""Posts of the registration form per client address and hour (each one a name look-up)."""
 
 
-def password_login_record(*, user: AbstractBaseUser, client: ClientInfo) -> None:
-    """A right password at the login form (Django's form checked it; wrong ones are audited by
-    the `user_login_failed` receiver)."""
+def attempt_rate_limit(
+    *, client: ClientInfo, event: str, user: User | None = None, username: str = ""
+) -> None:
+    """Count one password, authenticator or recovery-code request of the client's address
+    (PEEKA_RATE_LIMITS["password"] a minute); past it `ThrottledError`, audited once a window
+    (one address must not flood the log)."""
+    _rate_limited(scope="password", client=client, event=event, user=user, username=username)
+
+
+def _rate_limited(
+    *,
+    scope: str,
+    client: ClientInfo,
+    event: str,
+    user: User | None = None,
+    username: str = "",
+    limit: int | None = None,
+    window_seconds: int = 60,
+) -> None:
+    try:
+        rate_limit(scope=scope, ident=client.ip or "", limit=limit, window_seconds=window_seconds)
+    except ThrottledError as exc:
+        if exc.first:
+            audit_record(
+                event=event,
+                success=False,
+                reason=exc.code,
+                user=user,
+                username=username,
+                client=client,
+            )
+        raise
+
+
+@sensitive_variables("password")
+def password_login(*, request: HttpRequest, username: str, password: str) -> User | None:
+    """The login form's password check: the web account `username` when `password` is its
+    password, else None; audited.
+
+    Every check counts toward the per-account lockout (`PASSWORD`), across all addresses. A
+    throttled try raises `ThrottledError` (audited) before any hash is computed, even with the
+    right password. A name that is no active web account (nobody's, an inactive account's, an
+    API subject's) is counted the same way under its own name in the cache and runs the same
+    hasher (Django's ModelBackend does), so neither the answers nor their number tell which
+    names exist. A wrong password's audit row comes from the `user_login_failed` receiver."""
+    client = client_info(request)
+    user = user_find(username=username)
+    try:
+        if user is not None:
+            counted = lockout_check(user=user, rule=PASSWORD, claim=True)
+        else:
+            counted = name_lockout_check(name=username, rule=PASSWORD, claim=True)
+    except ThrottledError as exc:
+        audit_record(
+            event="password_login",
+            success=False,
+            reason=exc.code,
+            user=user,
+            username=username,
+            client=client,
+        )
+        raise
+    found = authenticate(request, username=username, password=password)
+    if user is None:
+        name_lockout_failed(name=username, rule=PASSWORD, counted=counted)
+        return None
+    if found is None or found.pk != user.pk:
+        lockout_failed(user=user, rule=PASSWORD, counted=counted)
+        return None
+    lockout_succeeded(user=user, rule=PASSWORD)
     audit_record(event="password_login", success=True, reason="ok", user=user, client=client)
+    return user
+
+
+@sensitive_variables("password")
+def password_verify(*, user: User, password: str, event: str, client: ClientInfo) -> bool:
+    """Whether `password` is `user`'s, for `event` ("password_login" as a login step,
+    "step_up", "password_change", "account_delete"), under the per-account lockout: a throttled
+    try raises `ThrottledError` and a wrong password counts, both audited as `event`; a right
+    one resets the count (its caller audits the success of the whole action)."""
+    try:
+        counted = lockout_check(user=user, rule=PASSWORD, claim=True)
+    except ThrottledError as exc:
+        audit_record(event=event, success=False, reason=exc.code, user=user, client=client)
+        raise
+    if user.check_password(password):
+        lockout_succeeded(user=user, rule=PASSWORD)
+        return True
+    lockout_failed(user=user, rule=PASSWORD, counted=counted)
+    audit_record(event=event, success=False, reason="bad_credentials", user=user, client=client)
+    return False
 
 
 def factor_attempt(*, user: User, method: str, secret: str, client: ClientInfo) -> bool:
     """Try `user`'s `method` ("password", "totp" or "recovery") with `secret` as the next
-    factor of a login; audited. Raises `ThrottledError` (audited too) while codes are locked
-    out."""
-    event = _EVENTS[method]
+    factor of a login; audited. Raises `ThrottledError` (audited too) while that factor is
+    locked out."""
+    event = FACTOR_EVENTS[method]
+    if method == "password":
+        ok = password_verify(user=user, password=secret, event=event, client=client)
+        if ok:
+            audit_record(event=event, success=True, reason="ok", user=user, client=client)
+        return ok
     try:
-        if method == "password":
-            ok = user.check_password(secret)
-        elif method == "totp":
-            ok = otp.verify_totp(user, secret)
-        else:
-            ok = otp.use_recovery_code(user, secret)
+        ok = (
+            otp.verify_totp(user, secret)
+            if method == "totp"
+            else otp.use_recovery_code(user, secret)
+        )
     except ThrottledError as exc:
         audit_record(event=event, success=False, reason=exc.code, user=user, client=client)
         raise
@@ -42,10 +158,19 @@ def factor_attempt(*, user: User, method: str, secret: str, client: ClientInfo) 
     return ok
 
 
+@sensitive_variables("password")
+def step_up_attempt(*, user: User, password: str, code: str | None, client: ClientInfo) -> str:
+    """A step-up without a camera: the password (under the per-account lockout), then `code`,
+    an authenticator or recovery code (None for an account that has neither). Returns "" when
+    both are right, else the field that was wrong ("password" or "code"). A failure and a
+    throttled try are audited here; a success by `mfa.mark_stepped_up`."""
+    if not password_verify(user=user, password=password, event="step_up", client=client):
+        return "password"
+    return "" if step_up_code_attempt(user=user, code=code, client=client) else "code"
+
+
 def step_up_code_attempt(*, user: User, code: str | None, client: ClientInfo) -> bool:
-    """A step-up without a camera: the password was checked by the form; `code` is an
-    authenticator or recovery code (None for an account that has neither). A failure (and a
-    throttled try) is audited here; a success by `mfa.mark_stepped_up`."""
+    """The code half of a step-up without a camera (`code` None: nothing to check)."""
     ok = True
     try:
         if code is not None:
@@ -64,6 +189,46 @@ def step_up_code_attempt(*, user: User, code: str | None, client: ClientInfo) ->
 
 def step_up_failed(*, user: User, client: ClientInfo) -> None:
     audit_record(event="step_up", success=False, reason="bad_credentials", user=user, client=client)
+
+
+def account_register(*, form: RegisterForm, client: ClientInfo) -> User | None:
+    """The account `form` describes, made when the form is valid (None otherwise); audited
+    either way. Per client address at most REGISTER_TRIES_PER_HOUR posts and
+    REGISTRATIONS_PER_HOUR new accounts an hour: past either `ThrottledError`, audited once
+    a window."""
+    username = str(form.data.get("username", ""))[:150]
+    _register_limit(
+        scope="register_try", limit=REGISTER_TRIES_PER_HOUR, client=client, username=username
+    )
+    if not form.is_valid():
+        codes = sorted(
+            {e.code or "invalid" for errs in form.errors.as_data().values() for e in errs}
+        )
+        audit_record(
+            event="register",
+            success=False,
+            reason="+".join(codes)[:64],
+            username=username,
+            client=client,
+        )
+        return None
+    _register_limit(
+        scope="register", limit=REGISTRATIONS_PER_HOUR, client=client, username=username
+    )
+    user = form.save()
+    audit_record(event="register", success=True, reason="ok", user=user, client=client)
+    return user
+
+
+def _register_limit(*, scope: str, limit: int, client: ClientInfo, username: str) -> None:
+    _rate_limited(
+        scope=scope,
+        client=client,
+        event="register",
+        username=username,
+        limit=limit,
+        window_seconds=3600,
+    )
 
 
 def totp_confirm(*, user: User, code: str, client: ClientInfo) -> bool:
@@ -86,9 +251,14 @@ def recovery_codes_create(*, user: User, client: ClientInfo) -> list[str]:
     return codes
 
 
-def account_delete(*, user: User, client: ClientInfo) -> None:
+@sensitive_variables("password")
+def account_delete(*, user: User, password: str, client: ClientInfo) -> bool:
     """Delete the account and everything every app keeps about it (template keys are
-    destroyed); the audit log keeps the events without the account."""
+    destroyed) when `password` is right (under the per-account lockout: `ThrottledError`);
+    the audit log keeps the events without the account. Whether it was deleted."""
+    if not password_verify(user=user, password=password, event="account_delete", client=client):
+        return False
     privacy_delete(user)
     audit_record(event="account_delete", success=True, user=user, client=client)
     user.delete()
+    return True

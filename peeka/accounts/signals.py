@@ -1,5 +1,6 @@
 """Failed password logins go to the audit log like failed face logins (the login services
-audit each factor passed and each completed login themselves)."""
+audit each factor passed and each completed login, and count failures toward the per-account
+password lockout, themselves)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from peeka.accounts import views
 from peeka.accounts.mfa import step_up_required
@@ -16,16 +16,7 @@ urlpatterns = [
     path("security/totp/", views.totp_setup, name="totp"),
     path("security/totp/remove/", views.totp_remove, name="totp_remove"),
     path("security/recovery-codes/", views.recovery_codes, name="recovery_codes"),
-    path(
-        "password/",
-        step_up_required(
-            auth_views.PasswordChangeView.as_view(
-                template_name="accounts/password.html",
-                success_url=reverse_lazy("accounts:profile"),
-            )
-        ),
-        name="password",
-    ),
+    path("password/", step_up_required(views.PasswordChangeView.as_view()), name="password"),
     path("delete/", views.delete_account, name="delete"),
     path("export/", views.export, name="export"),
 ]

@@ -1,7 +1,7 @@
 """Account pages: register, login (password first, then whatever second factor the login
 policy asks for), the step-up page, security settings (authenticator app, recovery codes),
-profile, data export and deletion. Logout and password change are Django's own views, wired
-in urls.py (password change behind step-up)."""
+profile, data export and deletion, password change (Django's, with the old password checked
+under the per-account lockout, behind step-up). Logout is Django's own view."""
 
 from __future__ import annotations
 
@@ -15,23 +15,27 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from peeka.accounts import mfa, otp, services
 from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.forms import (
     CodeForm,
+    LoginForm,
+    PasswordChangeForm,
     PasswordCheckForm,
     ProfileForm,
     RegisterForm,
     StepForm,
 )
 from peeka.accounts.models import LoginPolicy, User
-from peeka.security.client import client_info, client_ip
+from peeka.security.client import client_info
 from peeka.security.privacy import privacy_export
 from peeka.security.selectors import lockout_disabled
-from peeka.security.services import CODES, FACE, ThrottledError, rate_limit
+from peeka.security.services import CODES, FACE, PASSWORD, ThrottledError
 
 _FACTOR_NAMES = {
     "password": "your password",
@@ -50,27 +54,37 @@ def _throttled(
     return response
 
 
-def _limit_login(request: HttpRequest) -> None:
+def _limit_login(
+    request: HttpRequest, event: str, *, user: User | None = None, username: str = ""
+) -> None:
     """Password, authenticator and recovery-code attempts, per client IP."""
-    rate_limit(scope="password", ident=client_ip(request))
+    if user is None and isinstance(request.user, User):
+        user = request.user
+    services.attempt_rate_limit(
+        client=client_info(request), event=event, user=user, username=username
+    )
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login view, rate-limited per client IP; a right password is the first factor,
-    and the policy decides whether another is needed."""
+    """Django's login view, rate-limited per client IP, its password checked under the
+    per-account lockout (`LoginForm`); a right password is the first factor, and the policy
+    decides whether another is needed."""
 
     template_name = "accounts/login.html"
+    form_class = LoginForm
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username", ""))[:150]
         try:
-            _limit_login(request)
+            _limit_login(request, "password_login", username=username)
+            return super().post(request, *args, **kwargs)
         except ThrottledError as exc:
-            return _throttled(request, self.template_name, {"form": self.get_form()}, exc)
-        return super().post(request, *args, **kwargs)
+            # A new, unbound form: rendering the posted one would check its password again.
+            form = LoginForm(request, initial={"username": username})
+            return _throttled(request, self.template_name, {"form": form}, exc)
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
-        services.password_login_record(user=user, client=client_info(self.request))
         return redirect(mfa.factor_passed(self.request, user, "password", self.get_success_url()))
 
 
@@ -89,8 +103,8 @@ def login_step(request: HttpRequest) -> HttpResponse:
         "username": user.get_username(),
         "names": _FACTOR_NAMES,
         "locked": [
-            rule.disabled_message
-            for rule in (FACE, CODES)
+            gettext(rule.disabled_message)
+            for rule in (FACE, CODES, PASSWORD)
             if lockout_disabled(user=user, rule=rule)
         ],
     }
@@ -102,7 +116,7 @@ def login_step(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/login_step.html", context, status=400)
         secret_field = "password" if method == "password" else "code"
         try:
-            _limit_login(request)
+            _limit_login(request, services.FACTOR_EVENTS[method], user=user)
             if services.factor_attempt(
                 user=user,
                 method=method,
@@ -125,7 +139,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     next_url = mfa.safe_next(request.GET.get("next") or request.POST.get("next") or "")
     methods = mfa.step_up_methods(user)
-    form = PasswordCheckForm(user, request.POST or None)
+    form = PasswordCheckForm(request.POST or None)
     code_form = CodeForm(request.POST or None)
     context: dict[str, Any] = {
         "methods": methods,
@@ -136,26 +150,31 @@ def step_up(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST":
         client = client_info(request)
+        method = "code" if "code" in methods else "password"
         try:
-            _limit_login(request)
-            method = "code" if "code" in methods else "password"
+            _limit_login(request, "step_up")
             if (
                 method not in methods
                 or not form.is_valid()
                 or (method == "code" and not code_form.is_valid())
             ):
                 services.step_up_failed(user=user, client=client)
-            elif services.step_up_code_attempt(
-                user=user,
-                code=code_form.cleaned_data["code"] if method == "code" else None,
-                client=client,
-            ):
-                mfa.mark_stepped_up(request, user, method)
-                return redirect(next_url)
+            else:
+                wrong = services.step_up_attempt(
+                    user=user,
+                    password=form.cleaned_data["password"],
+                    code=code_form.cleaned_data["code"] if method == "code" else None,
+                    client=client,
+                )
+                if not wrong:
+                    mfa.mark_stepped_up(request, user, method)
+                    return redirect(next_url)
+                if wrong == "password":
+                    form.add_error("password", gettext("That is not your current password."))
+                else:
+                    code_form.add_error("code", gettext("That code is not right."))
         except ThrottledError as exc:
             return _throttled(request, "accounts/step_up.html", context, exc)
-        if "code" in methods and form.is_valid():
-            code_form.add_error("code", "That code is not right.")
         return render(request, "accounts/step_up.html", context, status=400)
     return render(request, "accounts/step_up.html", context)
 
@@ -178,6 +197,7 @@ def security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", context)
 
 
+@never_cache  # the page shows the secret key
 @login_required
 @require_http_methods(["GET", "POST"])
 @mfa.step_up_required
@@ -189,7 +209,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            _limit_login(request)
+            _limit_login(request, "totp_setup")
             confirmed = services.totp_confirm(
                 user=user, code=form.cleaned_data["code"], client=client_info(request)
             )
@@ -220,6 +240,7 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:security")
 
 
+@never_cache  # the page shows the codes
 @login_required
 @require_POST
 @mfa.step_up_required
@@ -244,14 +265,18 @@ def register(request: HttpRequest) -> HttpResponse:
     if settings.PEEKA_REGISTRATION != "open":
         raise Http404("Registration is closed; ask an administrator for an account.")
     form = RegisterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        target = mfa.factor_passed(request, user, "password", reverse("faces:enroll"))
-        if request.user.is_authenticated:
-            # The password was typed a moment ago: that is the re-check enrolling asks for.
-            mfa.mark_stepped_up(request, user, "password")
-            messages.success(request, "Welcome! Add your face as a second factor.")
-        return redirect(target)
+    if request.method == "POST":
+        try:
+            user = services.account_register(form=form, client=client_info(request))
+        except ThrottledError as exc:
+            return _throttled(request, "accounts/register.html", {"form": RegisterForm()}, exc)
+        if user is not None:
+            target = mfa.factor_passed(request, user, "password", reverse("faces:enroll"))
+            if request.user.is_authenticated:
+                # The password was typed a moment ago: that is the re-check enrolling asks for.
+                mfa.mark_stepped_up(request, user, "password")
+                messages.success(request, "Welcome! Add your face as a second factor.")
+            return redirect(target)
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -267,6 +292,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/profile.html", {"form": form})
 
 
+@never_cache  # everything stored about the user
 @login_required
 @require_http_methods(["GET"])
 def export(request: HttpRequest) -> HttpResponse:
@@ -282,14 +308,38 @@ def export(request: HttpRequest) -> HttpResponse:
 @mfa.step_up_required
 def delete_account(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = PasswordCheckForm(user, request.POST or None)
+    form = PasswordCheckForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        client = client_info(request)
-        logout(request)
-        services.account_delete(user=user, client=client)
-        messages.success(request, "Your account and every face template of it are deleted.")
-        return redirect("web:home")
+        try:
+            deleted = services.account_delete(
+                user=user, password=form.cleaned_data["password"], client=client_info(request)
+            )
+        except ThrottledError as exc:
+            return _throttled(request, "accounts/delete.html", {"form": form}, exc)
+        if deleted:
+            logout(request)
+            messages.success(request, "Your account and every face template of it are deleted.")
+            return redirect("web:home")
+        form.add_error("password", gettext("That is not your current password."))
     return render(request, "accounts/delete.html", {"form": form})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, the old password checked under the per-account lockout."""
+
+    template_name = "accounts/password.html"
+    success_url = reverse_lazy("accounts:profile")
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "client": client_info(self.request)}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().post(request, *args, **kwargs)
+        except ThrottledError as exc:
+            form = PasswordChangeForm(_user(request), client=client_info(request))  # unbound
+            return _throttled(request, self.template_name, {"form": form}, exc)
 
 
 def _user(request: HttpRequest) -> User:

@@ -24,7 +24,7 @@ from peeka.api.services import subject_enroll, subject_get
 from peeka.errors import PeekaError
 from peeka.faces import flows
 from peeka.faces.flows import FaceCheck
-from peeka.faces.services.challenges import MAX_FRAMES
+from peeka.faces.services.challenges import MAX_FRAMES, TimestampsError, timestamps_parse
 from peeka.security.client import client_info
 from peeka.security.services import ThrottledError, rate_limit
 
@@ -204,11 +204,9 @@ def answer_challenge(
 ) -> LivenessOut:
     client = _client(request)
     try:
-        stamps = [int(v) for v in timestamps.split(",") if v.strip()]
-    except ValueError:
-        raise _ProblemError(
-            422, "invalid_timestamps", "timestamps must be comma-separated milliseconds."
-        ) from None
+        stamps = timestamps_parse(timestamps)
+    except TimestampsError as exc:
+        raise _ProblemError(422, exc.code, str(exc)) from None
     checked = flows.challenge_answer(
         challenge_id=challenge_id,
         purpose="api",

@@ -79,6 +79,10 @@ FACE_STEPS = (Step.BLINK, Step.TURN_LEFT, Step.TURN_RIGHT, Step.OPEN_MOUTH)
 beside a real hand could pass gesture steps alone)."""
 
 
+MAX_TIMESTAMP_MS = 2**53
+"""Timestamps are milliseconds (since any origin); larger values are no clock's."""
+
+
 @dataclass(frozen=True)
 class ChallengePolicy:
     """Thresholds of a challenge; the web app reads them from its settings."""
@@ -205,15 +209,10 @@ class Verifier:
         *,
         used: bool = False,
     ) -> Verdict:
-        if self.clock() > challenge.expires_at:
-            return _fail("expired")
-        if used:
-            return _fail("reused")
+        refused = self.precheck(challenge, len(frames), timestamps_ms, used=used)
+        if refused is not None:
+            return refused
         p = self.policy
-        if not p.min_frames <= len(frames) <= p.max_frames or len(frames) != len(timestamps_ms):
-            return _fail("frames")
-        if not self._timestamps_ok(challenge, timestamps_ms):
-            return _fail("timestamps")
         if _duplicate_fraction(frames, p.duplicate_level) > p.max_duplicates:
             return _fail("duplicates")
         faces = []
@@ -234,8 +233,26 @@ class Verifier:
             return _fail("face_changed", done)
         return Verdict(True, "ok", done, "Done.", probe)
 
+    def precheck(
+        self, challenge: Challenge, count: int, timestamps_ms: Sequence[int], *, used: bool
+    ) -> Verdict | None:
+        """The failing verdict that needs no frame decoded (expired, reused, too few or too
+        many frames, timestamps), or None: run it before decoding anything."""
+        if self.clock() > challenge.expires_at:
+            return _fail("expired")
+        if used:
+            return _fail("reused")
+        p = self.policy
+        if not p.min_frames <= count <= p.max_frames or count != len(timestamps_ms):
+            return _fail("frames")
+        if not self._timestamps_ok(challenge, timestamps_ms):
+            return _fail("timestamps")
+        return None
+
     def _timestamps_ok(self, challenge: Challenge, stamps: Sequence[int]) -> bool:
         p = self.policy
+        if any(not 0 <= stamp <= MAX_TIMESTAMP_MS for stamp in stamps):
+            return False
         values = np.asarray(stamps, dtype=np.int64)
         gaps = np.diff(values)
         if gaps.size and (gaps.min() < p.min_interval_ms or gaps.max() > p.max_gap_ms):
@@ -334,8 +351,12 @@ class _LazyGestures(Sequence[set[Gesture]]):
         return self._seen[index]
 
 
-def _fail(check: str, done: int = 0) -> Verdict:
+def refusal(check: str, done: int = 0) -> Verdict:
+    """The failing verdict of `check`, with its hint for the user."""
     return Verdict(False, check, done, _HINTS.get(check, "Start again."))
+
+
+_fail = refusal
 
 
 def _thumbnail(frame: RGBImage) -> npt.NDArray[np.float32]:

@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from peeka.cli.output import EXIT_ERROR, EXIT_OK, Subparsers, at_least, emit
@@ -95,11 +96,21 @@ def _admin_password() -> str | None:
     return os.environ.get("PEEKA_ADMIN_PASSWORD") or None
 
 
+def https_environment(environ: Mapping[str, str], lan_names: list[str]) -> dict[str, str]:
+    """What `serve --https` adds to the environment: this machine's LAN names as allowed hosts,
+    and PEEKA_HTTPS=1 (secure cookies, HSTS), as behind an HTTPS proxy. Gunicorn terminates
+    TLS itself, so there is no plain-HTTP request to redirect."""
+    existing = environ.get("PEEKA_ALLOWED_HOSTS", "127.0.0.1,localhost")
+    return {
+        "PEEKA_ALLOWED_HOSTS": ",".join([existing, *lan_names]),
+        "PEEKA_HTTPS": "1",
+        "PEEKA_SSL_REDIRECT": "0",
+    }
+
+
 def serve(args: argparse.Namespace) -> int:
     if args.https:
-        hosts = _lan_names()
-        existing = os.environ.get("PEEKA_ALLOWED_HOSTS", "127.0.0.1,localhost")
-        os.environ["PEEKA_ALLOWED_HOSTS"] = ",".join([existing, *hosts])
+        os.environ.update(https_environment(os.environ, _lan_names()))
     setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -119,6 +130,10 @@ def serve(args: argparse.Namespace) -> int:
     password = ensure_admin()
     if password:
         print(f"Created the admin account: user admin, password {password} (shown only once)")
+        print(
+            "Log in as admin and set up a second factor (your face or an authenticator app) "
+            "at /accounts/security/ before the admin opens."
+        )
     host = args.host or ("0.0.0.0" if args.https else "127.0.0.1")
     command = [
         sys.executable,

@@ -21,6 +21,7 @@ from peeka.accounts.models import User
 from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
 from peeka.faces import flows, selectors
+from peeka.faces.services.challenges import TimestampsError, timestamps_parse
 from peeka.faces.services.enrollment import CONSENT_TEXT, CONSENT_VERSION
 from peeka.protection.schemes import scheme_names
 from peeka.security.client import client_info, client_ip
@@ -102,13 +103,18 @@ def face_login(request: HttpRequest) -> HttpResponse:
 
 
 def throttled(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
-    """Rate-limit a face endpoint per client IP, and answer `ThrottledError` with 429."""
+    """Rate-limit a face endpoint per client IP; answer `ThrottledError` with 429 and
+    malformed timestamps with 400."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest) -> JsonResponse:
         try:
             rate_limit(scope="face", ident=client_ip(request))
             return view(request)
+        except TimestampsError as exc:
+            return JsonResponse(
+                {"passed": False, "code": exc.code, "message": str(exc)}, status=400
+            )
         except ThrottledError as exc:
             response = JsonResponse(
                 {"passed": False, "done": True, "code": exc.code, "message": str(exc)},
@@ -245,10 +251,8 @@ def _frames(request: HttpRequest) -> list[bytes]:
 
 
 def _timestamps(request: HttpRequest) -> list[int]:
-    try:
-        return [int(v) for v in request.POST.get("timestamps", "").split(",") if v]
-    except ValueError:
-        return []
+    """The frames' timestamps; `TimestampsError` (answered 400) when malformed."""
+    return timestamps_parse(request.POST.get("timestamps", ""))
 
 
 def _requested_next(request: HttpRequest) -> str:

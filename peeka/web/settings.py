@@ -166,13 +166,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "peeka.web.security.SecurityHeadersMiddleware",
-    "peeka.api.middleware.ApiJsonErrorsMiddleware",
+    "peeka.web.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "peeka.accounts.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -226,6 +227,9 @@ CACHES = {
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(DATA_DIR / "cache"),
+        # Django's default of 300 entries, evicted at random, would reset rate windows and
+        # the per-name password counters under load.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 
@@ -282,12 +286,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # Uploaded frames stay in memory: nothing of a face is ever written to a temporary file.
-FILE_UPLOAD_HANDLERS = [
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "peeka.web.uploads.RefuseLargeFiles",  # a file too big for memory: 413, never a temp file
-]
+FILE_UPLOAD_HANDLERS = ["peeka.web.uploads.InMemoryUploads"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 1024 * 1024
+PEEKA_MAX_REQUEST_BYTES = 40 * 1024 * 1024
+"""A whole request, files included (frames of a liveness answer add up)."""
 DATA_UPLOAD_MAX_NUMBER_FILES = 100
 """A liveness answer sends up to 90 frames."""
 

@@ -1,6 +1,8 @@
-"""Uploads stay in memory. Django's memory handler steps aside for a file larger than
-FILE_UPLOAD_MAX_MEMORY_SIZE, and with no handler after it the file would vanish silently (the
-view would then say "send an image"); this last handler refuses the request instead."""
+"""Uploads stay in memory, within one budget on every endpoint: a request of more than 40 MB
+(PEEKA_MAX_REQUEST_BYTES) is refused from its Content-Length before any byte is read, and a
+file of more than 20 MB (FILE_UPLOAD_MAX_MEMORY_SIZE) as soon as it grows past that. Nothing
+is ever written to a temporary file. (Django's own memory handler steps aside for any request
+over the per-file size, so many small frames adding up to 25 MB would have been refused.)"""
 
 from __future__ import annotations
 
@@ -8,17 +10,25 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 
 
-class RefuseLargeFiles(FileUploadHandler):
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        raise RequestDataTooBig(
-            f"A file is larger than {settings.FILE_UPLOAD_MAX_MEMORY_SIZE // 2**20} MB."
-        )
+class InMemoryUploads(MemoryFileUploadHandler):
+    def handle_raw_input(
+        self,
+        input_data: Any,
+        META: dict[str, Any],
+        content_length: int,
+        boundary: Any,
+        encoding: str | None = None,
+    ) -> None:
+        limit = settings.PEEKA_MAX_REQUEST_BYTES
+        if content_length > limit:
+            raise RequestDataTooBig(f"The request is larger than {limit // 2**20} MB.")
+        self.activated = True
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
+        limit = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+        if start + len(raw_data) > limit:
+            raise RequestDataTooBig(f"A file is larger than {limit // 2**20} MB.")
+        return super().receive_data_chunk(raw_data, start)

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from peeka.accounts.models import RecoveryCode, User
+from peeka.accounts import otp
+from peeka.accounts.models import RecoveryCode, TotpDevice, User
 from peeka.faces.models import FaceTemplate, UserKey
 from tests.webapp import PASSWORD, logged_in, reauthenticated
 
@@ -159,4 +160,6 @@ def test_the_home_page_and_the_admin(alice: User) -> None:
     login = Client().get("/admin/login/?next=/admin/security/auditevent/")
     assert login["Location"] == "/accounts/login/?next=%2Fadmin%2Fsecurity%2Fauditevent%2F"
     admin = User.objects.create_superuser("root", password=PASSWORD)
+    otp.begin_totp(admin)
+    TotpDevice.objects.filter(user=admin).update(confirmed=True)  # staff need a second factor
     assert logged_in(admin).get("/admin/security/auditevent/").status_code == 200

@@ -178,8 +178,9 @@ def test_the_policy_decides_which_factors_log_in(alice: User, bob: User) -> None
     assert not mfa.complete(alice, {"password"})
 
 
-def test_the_policy_page_in_the_admin_needs_a_step_up(db: None) -> None:
+def test_the_policy_page_in_the_admin_needs_a_step_up(db: None, clock: FrozenClock) -> None:
     root = User.objects.create_superuser("root", password=PASSWORD)
+    with_totp(root, clock)  # staff need a second factor
     client = logged_in(root)
     listing = client.get("/admin/accounts/loginpolicy/")
     assert listing["Location"] == f"/admin/accounts/loginpolicy/{LoginPolicy.current().pk}/change/"
@@ -193,8 +194,11 @@ def test_the_policy_page_in_the_admin_needs_a_step_up(db: None) -> None:
     assert LoginPolicy.current().face_only is True
 
 
-def test_an_api_key_is_made_in_the_admin_after_a_step_up_and_shown_once(db: None) -> None:
+def test_an_api_key_is_made_in_the_admin_after_a_step_up_and_shown_once(
+    db: None, clock: FrozenClock
+) -> None:
     root = User.objects.create_superuser("root", password=PASSWORD)
+    with_totp(root, clock)  # staff need a second factor
     refused = logged_in(root).post("/admin/api/apiclient/add/", {"name": "shop"})
     assert refused["Location"].startswith("/accounts/step-up/")
     assert not ApiClient.objects.exists()

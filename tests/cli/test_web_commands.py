@@ -16,7 +16,7 @@ from cryptography import x509
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient, hash_key
 from peeka.cli import main
-from peeka.cli.web import _self_signed, ensure_admin
+from peeka.cli.web import _self_signed, ensure_admin, https_environment
 
 
 @pytest.mark.django_db
@@ -99,3 +99,22 @@ def test_serve_refuses_to_start_with_an_open_key_folder(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "peeka.E001" in done.stderr and str(keys) in done.stderr
     assert not (tmp_path / "peeka.sqlite3").exists()  # stopped before migrating
+
+
+def test_https_serving_sets_secure_cookies_and_hsts(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PEEKA_DATA_DIR": str(tmp_path),
+        "PEEKA_KEY_DIR": str(tmp_path / "keys"),
+        "PEEKA_SECRET_KEY": "x",
+        **https_environment({}, ["peeka.lan", "192.0.2.7"]),
+    }
+    code = (
+        "from peeka.web import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT, s.ALLOWED_HOSTS)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split(" ", 4)[:4] == ["True", "True", "31536000", "False"]
+    assert "'peeka.lan', '192.0.2.7'" in done.stdout

@@ -13,7 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from peeka.accounts.models import User
+from peeka.accounts import otp
+from peeka.accounts.models import TotpDevice, User
 from peeka.cli import main
 from peeka.security.models import AuditEvent
 from peeka.security.services import audit_prune, audit_record
@@ -53,6 +54,8 @@ def test_admins_export_the_audit_log_as_safe_csv(alice: User) -> None:
     audit_record(event="password_login", success=False, reason="bad_credentials", username="=1+2")
     audit_record(event="face_login", success=True, reason="ok", user=alice)
     admin = User.objects.create_superuser("root", password=PASSWORD)
+    otp.begin_totp(admin)  # staff reach the admin only with a second factor
+    TotpDevice.objects.filter(user=admin).update(confirmed=True)
     ids = [str(pk) for pk in AuditEvent.objects.values_list("pk", flat=True)]
     response = logged_in(admin).post(
         "/admin/security/auditevent/",

@@ -1,8 +1,12 @@
 """Abuse controls with a frozen clock: the face lockout (5 failures -> 30 s between tries, 50 ->
-face login off until the password changes), per-IP limits on face and password login, per-key
-limits on the API, each answered with 429 and Retry-After."""
+face login off until the password changes), the password lockout's growing wait and its twin
+for names nobody has, one try per opening when attempts race, per-IP limits on face and
+password login and hourly ones, per-key limits on the API, each answered with 429 and
+Retry-After."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +17,17 @@ from peeka.accounts.models import User
 from peeka.api.models import ApiClient
 from peeka.security.models import Lockout
 from peeka.security.selectors import lockout_failures
-from peeka.security.services import FACE
+from peeka.security.services import (
+    FACE,
+    ThrottledError,
+    lockout_check,
+    lockout_failed,
+    lockout_succeeded,
+    name_lockout_check,
+    name_lockout_failed,
+    rate_limit,
+)
+from peeka.security.services import PASSWORD as PASSWORDS
 from tests.webapp import PASSWORD, FrozenClock, burst, enroll, reauthenticated
 
 
@@ -143,3 +157,75 @@ def test_api_keys_are_rate_limited_and_subjects_locked_out(
     status, body, retry = verify(key, frames["obama2"])
     assert status == 429 and body["code"] == "rate_limited" and retry is not None
     assert verify(other, frames["obama2"]) == (200, {"match": False}, None)  # its own window
+
+
+def test_the_password_wait_doubles_from_30_seconds_to_an_hour() -> None:
+    assert [PASSWORDS.wait_after(n) for n in range(4, 14)] == [
+        0, 30, 60, 120, 240, 480, 960, 1920, 3600, 3600
+    ]  # fmt: skip
+    assert PASSWORDS.disable_after == 100  # NIST SP 800-63B-4's ceiling
+    assert FACE.wait_after(5) == FACE.wait_after(40) == 30  # the face's stays fixed
+
+
+def _outcome(check: Callable[[], object]) -> tuple[str, int, str] | None:
+    """What a check answers: None when it lets the attempt through."""
+    try:
+        check()
+    except ThrottledError as exc:
+        return exc.code, exc.retry_after, str(exc)
+    return None
+
+
+def test_a_name_nobody_has_is_throttled_exactly_like_an_account(
+    alice: User, clock: FrozenClock
+) -> None:
+    for step in range(101):
+        account = _outcome(lambda: lockout_check(user=alice, rule=PASSWORDS))
+        name = _outcome(lambda: name_lockout_check(name="nobody", rule=PASSWORDS))
+        assert account == name, step
+        lockout_failed(user=alice, rule=PASSWORDS)
+        name_lockout_failed(name="nobody", rule=PASSWORDS)
+        clock.now += 600 if step % 3 else 5
+    assert _outcome(lambda: name_lockout_check(name="nobody", rule=PASSWORDS)) == (
+        "password_disabled",
+        0,
+        "This account's password is locked after too many wrong tries. Ask an administrator "
+        "to reset it.",
+    )
+
+
+def test_racing_attempts_get_one_try_per_opening(alice: User, clock: FrozenClock) -> None:
+    for _ in range(5):
+        lockout_failed(user=alice, rule=PASSWORDS)
+        name_lockout_failed(name="nobody", rule=PASSWORDS)
+    clock.now += 30
+    # Two attempts checked at the same instant: the first takes the opening (its failure is
+    # counted at once), the second waits as if the first had failed.
+    assert lockout_check(user=alice, rule=PASSWORDS, claim=True) is True
+    assert _outcome(lambda: lockout_check(user=alice, rule=PASSWORDS, claim=True)) == (
+        "throttled", 60, "Too many failed attempts. Try again in 60 seconds."
+    )  # fmt: skip
+    assert name_lockout_check(name="nobody", rule=PASSWORDS, claim=True) is True
+    second = _outcome(lambda: name_lockout_check(name="nobody", rule=PASSWORDS, claim=True))
+    assert second is not None and second[:2] == ("throttled", 60)
+    assert lockout_failures(user=alice, rule=PASSWORDS) == 6
+    lockout_failed(user=alice, rule=PASSWORDS, counted=True)  # the claimed try failed ...
+    assert lockout_failures(user=alice, rule=PASSWORDS) == 6  # ... and is not counted twice
+    lockout_succeeded(user=alice, rule=PASSWORDS)
+    assert lockout_failures(user=alice, rule=PASSWORDS) == 0
+
+
+def test_an_hourly_limit_counts_in_hour_windows(clock: FrozenClock) -> None:
+    clock.now = 1_800_000_000.0 - 1_800_000_000.0 % 3600 + 600
+    for _ in range(5):
+        rate_limit(scope="register", ident="192.0.2.9", limit=5, window_seconds=3600)
+    refusals = []
+    for _ in range(2):
+        try:
+            rate_limit(scope="register", ident="192.0.2.9", limit=5, window_seconds=3600)
+        except ThrottledError as exc:
+            refusals.append((exc.code, exc.retry_after, exc.first))
+    assert refusals == [("rate_limited", 3000, True), ("rate_limited", 3000, False)]
+    rate_limit(scope="register", ident="192.0.2.10", limit=5, window_seconds=3600)
+    clock.now += 3000
+    rate_limit(scope="register", ident="192.0.2.9", limit=5, window_seconds=3600)

@@ -10,13 +10,46 @@ from django.conf import settings
 from django.db import transaction
 
 from peeka.accounts.models import User
-from peeka.biometrics import FaceEngine, load_image
-from peeka.biometrics.challenge import Challenge, ChallengePolicy, Step, Verdict, Verifier, issue
+from peeka.biometrics import FaceEngine
+from peeka.biometrics.challenge import (
+    MAX_TIMESTAMP_MS,
+    Challenge,
+    ChallengePolicy,
+    Step,
+    Verdict,
+    Verifier,
+    issue,
+    refusal,
+)
 from peeka.errors import PeekaError
 from peeka.faces.models import LivenessChallenge
+from peeka.faces.services.frames import camera_frame
 from peeka.security.clock import now
 
 MAX_FRAMES = 90
+_STAMP_DIGITS = 16
+
+
+class TimestampsError(PeekaError):
+    """Timestamps that are not a list of at most MAX_FRAMES whole milliseconds."""
+
+    code = "invalid_timestamps"
+
+
+def timestamps_parse(text: str) -> list[int]:
+    """The frames' timestamps from "t1,t2,...", whole milliseconds from 0 to 2**53; the
+    length of each is checked before it is read as a number."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if len(parts) > MAX_FRAMES or any(
+        len(part) > _STAMP_DIGITS or not part.isdigit() for part in parts
+    ):
+        raise TimestampsError(
+            f"timestamps must be at most {MAX_FRAMES} comma-separated whole milliseconds."
+        )
+    values = [int(part) for part in parts]
+    if any(value > MAX_TIMESTAMP_MS for value in values):
+        raise TimestampsError(f"timestamps must be at most {MAX_TIMESTAMP_MS} milliseconds.")
+    return values
 
 
 def challenge_policy() -> ChallengePolicy:
@@ -81,11 +114,17 @@ def challenge_verify(
         issued_at=row.issued_at,
         expires_at=row.expires_at,
     )
-    try:
-        images = [load_image(frame) for frame in frames]
-    except PeekaError:
-        images = []
     verifier = Verifier(challenge_policy(), clock=now, engine=engine)
+    # Expiry, reuse, counts and timestamps first: nothing is decoded for an answer they refuse.
+    refused = verifier.precheck(challenge, len(frames), timestamps_ms, used=used)
+    if refused is not None:
+        return refused
+    images = []
+    for frame in frames:  # one at a time: only the camera-sized copy stays
+        try:
+            images.append(camera_frame(frame))
+        except PeekaError:
+            return refusal("frames")  # not a camera frame: refused without decoding the rest
     return verifier.verify(challenge, images, timestamps_ms, used=used)
 
 

@@ -13,10 +13,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from peeka.accounts.models import User
-from peeka.biometrics import Embedding, RGBImage, calibration, load_image
+from peeka.biometrics import Embedding, RGBImage, calibration
 from peeka.biometrics.engine import distance
 from peeka.errors import ImageError, PeekaError
 from peeka.faces.models import FaceTemplate, UserKey
+from peeka.faces.services.frames import kept_photo
 from peeka.faces.services.protection import (
     engine_for,
     enrollment_model,
@@ -131,7 +132,7 @@ def _lock_user(user: AbstractBaseUser) -> None:
 
 def _decode(frame: bytes, number: int, *, strict: bool) -> RGBImage | PeekaError:
     try:
-        return load_image(frame)
+        return kept_photo(frame)
     except ImageError as exc:
         if strict:  # name the broken upload, keeping its code
             raise type(exc)(f"Image {number}: {exc.message}", code=exc.code) from exc

@@ -1,0 +1,50 @@
+"""Staff need a second factor: every admin page sends a staff account that has set up neither a
+face nor an authenticator app to its security page first. In MIDDLEWARE after Django's
+authentication and message middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from peeka.accounts import mfa
+from peeka.accounts.models import User
+
+
+class StaffSecondFactorMiddleware:
+    """Refuse the admin (all of it but its logout) to staff and superusers without a face or
+    an authenticator app: a password alone must never open it. Recovery codes alone do not
+    count; they stand in for a second factor, they are not one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._refused(request):
+            messages.warning(
+                request,
+                gettext(
+                    "Set up a second factor (your face or an authenticator app) before you use "
+                    "the admin."
+                ),
+            )
+            return redirect("accounts:security")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request: HttpRequest) -> bool:
+        path = request.path_info
+        if not path.startswith(reverse("admin:index")) or path == reverse("admin:logout"):
+            return False
+        user = getattr(request, "user", None)
+        return (
+            isinstance(user, User)
+            and user.is_authenticated
+            and (user.is_staff or user.is_superuser)
+            and not mfa.has_second_factor(user)
+        )
