@@ -138,11 +138,10 @@ def _answer(
 ) -> FaceCheck:
     first = challenges.challenge_claim(row=row)
     claimed = row.user
-    counted = claimed is not None and not enrolling
+    counted = None if enrolling else claimed  # whose face lockout this answer counts toward
     try:
-        if counted:
-            assert claimed is not None
-            lockout_check(user=claimed, rule=FACE)
+        if counted is not None:
+            lockout_check(user=counted, rule=FACE)
     except ThrottledError as exc:
         _audit(f"liveness_{row.purpose}", False, exc.code, claimed, "", client)
         raise
@@ -169,9 +168,8 @@ def _answer(
     elif verdict.passed:
         matched = claimed
     passed = verdict.passed and matched is not None
-    if counted:
-        assert claimed is not None
-        (lockout_succeeded if passed else lockout_failed)(user=claimed, rule=FACE)
+    if counted is not None:
+        (lockout_succeeded if passed else lockout_failed)(user=counted, rule=FACE)
     if first:
         challenges.challenge_record(row=row, passed=passed, check=check, matched=matched)
     _audit(f"liveness_{row.purpose}", passed, check, matched or claimed, "", client)

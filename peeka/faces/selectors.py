@@ -23,11 +23,6 @@ def template_models(*, user: User) -> list[str]:
     return list(FaceTemplate.objects.filter(user=user).values_list("model", flat=True))
 
 
-def user_find(*, username: str) -> User | None:
-    """An active web account (never an API client's subject)."""
-    return User.objects.filter(username=username, is_active=True, api_client__isnull=True).first()
-
-
 def challenge_find(
     *,
     challenge_id: str,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from peeka.accounts import mfa
 from peeka.accounts.mfa import step_up_required
 from peeka.accounts.models import User
+from peeka.accounts.selectors import user_find
 from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
 from peeka.faces import flows, selectors
@@ -144,7 +145,7 @@ def challenge(request: HttpRequest) -> JsonResponse:
         if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
             return JsonResponse({"message": "Enter your username."}, status=400)
         # An unknown name gets a challenge like any other: the answer fails the same way.
-        claimed = selectors.user_find(username=username) if username else None
+        claimed = user_find(username=username) if username else None
         row = flows.challenge_start(purpose="login", user=claimed, claimed=username)
     else:
         return JsonResponse({"message": "Unknown purpose."}, status=400)
@@ -214,7 +215,7 @@ def face_login_frame(request: HttpRequest) -> JsonResponse:
     username = request.POST.get("username", "").strip()
     if username:
         checked = flows.face_verify(
-            user=selectors.user_find(username=username),
+            user=user_find(username=username),
             claimed=username,
             frame=data,
             client=client_info(request),
