@@ -21,10 +21,11 @@ from pydantic import Field
 
 from peeka.api.models import ApiClient, hash_key
 from peeka.api.services import subject_enroll, subject_get
+from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
 from peeka.faces import flows
 from peeka.faces.flows import FaceCheck
-from peeka.faces.services.challenges import MAX_FRAMES, TimestampsError, timestamps_parse
+from peeka.faces.services.challenges import MAX_STEP_FRAMES, TimestampsError, timestamps_parse
 from peeka.security.client import client_info
 from peeka.security.services import ThrottledError, rate_limit
 
@@ -127,6 +128,7 @@ def verify(
         channel="api",
         challenge_id=challenge,
         api_client_id=client.pk,
+        accountable=True,
     )
     return VerifyOut(match=_answered(checked))
 
@@ -169,13 +171,23 @@ def delete_enrollment(request: HttpRequest, user: str) -> Status[Any]:
 
 class ChallengeOut(Schema):
     id: str
-    steps: list[str] = Field(description="What to do, in order: blink, turn_left, ...")
+    steps: list[str] = Field(
+        description="The steps revealed so far (one: the next is revealed when it passes)"
+    )
+    step: str = Field(description="The step to do now: blink, turn_left, open_palm, ...")
+    prompt: str = Field(description="The step in words, for the user")
+    steps_total: int = Field(description="How many steps the challenge has")
     expires_at: float = Field(description="Unix time after which answers are refused")
 
 
 class LivenessOut(Schema):
     passed: bool
     user: str | None = Field(description="The matched subject, or null")
+    done: bool = Field(description="The challenge is over (passed or failed)")
+    step: str | None = Field(description="When not done: the step revealed now, to do next")
+    prompt: str | None = Field(description="That step in words, for the user")
+    steps_done: int = Field(description="Steps passed so far")
+    steps_total: int
 
 
 @api.post(
@@ -184,17 +196,38 @@ class LivenessOut(Schema):
     summary="Start a liveness challenge (for one subject, or for identification)",
 )
 def create_challenge(request: HttpRequest, user: Form[str] = "") -> Status[Any]:
+    """The challenge's first step is revealed now, on the server's clock; record the user
+    doing it and send its frames within seconds. Each start counts toward the subject's face
+    lockout until a challenge passes."""
     client = _client(request)
     subject = subject_get(client=client, subject_id=_subject_id(user)) if user else None
     # An unknown subject gets a challenge like any other; its answer cannot pass.
-    row = flows.challenge_start(purpose="api", user=subject, claimed=user, api_client_id=client.pk)
-    return Status(201, ChallengeOut(id=row.id, steps=row.steps, expires_at=row.expires_at))
+    row = flows.challenge_start(
+        purpose="api",
+        client=client_info(request),
+        user=subject,
+        claimed=user,
+        api_client_id=client.pk,
+        accountable=True,
+    )
+    step = row.steps[0]
+    return Status(
+        201,
+        ChallengeOut(
+            id=row.id,
+            steps=row.revealed,
+            step=step,
+            prompt=PROMPTS[Step(step)],
+            steps_total=len(row.steps),
+            expires_at=row.expires_at,
+        ),
+    )
 
 
 @api.post(
     "/liveness/challenges/{challenge_id}/frames",
     response={200: LivenessOut, **ERRORS},
-    summary="Answer a challenge with the recorded frames (JPEG, in order) and timestamps (ms)",
+    summary="Answer the revealed step with its frames (JPEG, in order) and timestamps (ms)",
 )
 def answer_challenge(
     request: HttpRequest,
@@ -210,7 +243,7 @@ def answer_challenge(
     checked = flows.challenge_answer(
         challenge_id=challenge_id,
         purpose="api",
-        frames=_read(frames, limit=MAX_FRAMES),
+        frames=_read(frames, limit=MAX_STEP_FRAMES),
         timestamps_ms=stamps,
         client=client_info(request),
         api_client_id=client.pk,
@@ -218,7 +251,16 @@ def answer_challenge(
     if checked.reason == "challenge_not_found":
         raise _ProblemError(404, "challenge_not_found", "No such challenge for this client.")
     found = checked.user.api_subject if checked.passed and checked.user is not None else None
-    return LivenessOut(passed=found is not None, user=found)
+    step = checked.next_step or None
+    return LivenessOut(
+        passed=found is not None,
+        user=found,
+        done=not checked.going_on,
+        step=step,
+        prompt=PROMPTS[Step(step)] if step else None,
+        steps_done=checked.steps_done,
+        steps_total=checked.steps_total,
+    )
 
 
 def _answered(checked: FaceCheck) -> bool:

@@ -1,20 +1,34 @@
-"""Challenge-response liveness, decided on the server: the server draws 2-3 random steps (blink,
-turn, open the mouth, show a hand gesture) with a nonce and an expiry; the browser records the
-user doing them and sends the frames with their timestamps; `verify` checks, in this order:
+"""Interactive challenge-response liveness, decided on the server and on the server's clock.
 
-    expired      the challenge's window has passed (injectable clock)
-    reused       the nonce was used before (the caller keeps that state)
-    frames       too few or too many frames, or a frame that is not an image
-    timestamps   not strictly increasing, too close together, too far apart, or a span longer
-                 than the challenge allows
+The server draws 2-3 random steps (always a head turn, plus a blink, an open mouth or one hand
+gesture) and reveals them one at a time: the client records the user doing the step it was
+shown and sends that step's frames; only when they pass is the next step drawn from the
+challenge and revealed. `Verifier.step` decides one step, in this order:
+
+    expired      the challenge's window has passed (the server's clock)
+    reused       the challenge is over, or this step was answered already
+    frames       too few or too many frames for a step or for the challenge, or not images
+    timestamps   not strictly increasing, too close together or too far apart
+    too_fast     the frames claim more time than passed on the server since the step was
+                 revealed, or too little for a person to do it, or the action starts before
+                 a person could have reacted to the prompt
+    too_slow     the answer arrived later after the reveal than doing the step takes
+    clock        the client's clock ran at another speed than the server's between steps
+                 (frames replayed faster or slower than they were recorded)
     duplicates   near-identical consecutive frames (a frozen or replayed still)
     face         a frame without a face or with several faces
-    face_jump    the face jumps between consecutive frames (a cut between two recordings)
-    steps        the steps were not all seen, in order
-    face_changed the sampled frames do not all show the same person
+    face_jump    the face jumps between consecutive frames, or from where it was at the end of
+                 the previous step (a cut between two recordings)
+    steps        the step was not seen: each starts from a neutral face (frontal, eyes open,
+                 mouth closed, no hand) and must then be held
+    hand         a gesture step's hand was there at the reveal, stayed rigid as a photo does,
+                 or is not the size of a hand beside this face
+    face_changed the step's frames do not all show the same person
 
-The verdict names the failed check for the audit log; clients get pass/fail and a hint only.
-Matching the face to a user (1:1 or 1:N) is the caller's, with `Verdict.probe`.
+Client timestamps are a hint checked against the server's clock, never trusted alone. The
+verdict names the failed check for the audit log; clients get pass/fail and a hint only.
+Whether the steps all show one person, and whether that person is the user, is the caller's
+(`StepVerdict.probe`), as is keeping the `Progress` between requests.
 """
 
 from __future__ import annotations
@@ -25,13 +39,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from peeka.biometrics.engine import FaceEngine, default_engine, distance
-from peeka.biometrics.gestures import Gesture
+from peeka.biometrics.gestures import HAND_DEFORMS, Gesture, HandGesture, deformation
 from peeka.biometrics.imageio import RGBImage
 from peeka.biometrics.liveness import (
     MOUTH_OPEN,
@@ -55,6 +70,8 @@ class Step(StrEnum):
     FIST = "fist"
     VICTORY = "victory"
     THUMBS_UP = "thumbs_up"
+    LOOK = "look"
+    """Look straight at the camera: the enrollment's last step, whose frames enroll."""
 
 
 PROMPTS: dict[Step, str] = {
@@ -62,10 +79,11 @@ PROMPTS: dict[Step, str] = {
     Step.TURN_LEFT: "Turn your head to your left",
     Step.TURN_RIGHT: "Turn your head to your right",
     Step.OPEN_MOUTH: "Open your mouth",
-    Step.OPEN_PALM: "Show an open hand",
-    Step.FIST: "Show a fist",
-    Step.VICTORY: "Show a V sign",
-    Step.THUMBS_UP: "Show a thumbs up",
+    Step.OPEN_PALM: "Raise an open hand beside your face",
+    Step.FIST: "Raise a fist beside your face",
+    Step.VICTORY: "Raise a V sign beside your face",
+    Step.THUMBS_UP: "Raise a thumbs up beside your face",
+    Step.LOOK: "Look straight at the camera",
 }
 _GESTURES = {
     Step.OPEN_PALM: Gesture.OPEN_PALM,
@@ -73,10 +91,11 @@ _GESTURES = {
     Step.VICTORY: Gesture.VICTORY,
     Step.THUMBS_UP: Gesture.THUMBS_UP,
 }
-_OPPOSITE = {Step.TURN_LEFT: Step.TURN_RIGHT, Step.TURN_RIGHT: Step.TURN_LEFT}
-FACE_STEPS = (Step.BLINK, Step.TURN_LEFT, Step.TURN_RIGHT, Step.OPEN_MOUTH)
-"""Steps only a live face can do; every drawn challenge has one (a photo of a face held up
-beside a real hand could pass gesture steps alone)."""
+HEAD_POSE_STEPS = (Step.TURN_LEFT, Step.TURN_RIGHT)
+"""Every drawn challenge has one: a turn needs a head in three dimensions (the nose moves
+across the eye line), which no photo, however it is tilted or moved, shows."""
+HAND_STEPS = tuple(_GESTURES)
+DRAWN_STEPS = tuple(s for s in Step if s != Step.LOOK)
 
 
 MAX_TIMESTAMP_MS = 2**53
@@ -88,14 +107,30 @@ class ChallengePolicy:
     """Thresholds of a challenge; the web app reads them from its settings."""
 
     steps: tuple[int, int] = (2, 3)
-    """Fewest and most steps drawn."""
+    """Fewest and most steps drawn (an enrollment adds its "look" step)."""
     ttl_seconds: float = 60.0
-    min_frames: int = 6
+    step_min_frames: int = 5
+    step_max_frames: int = 30
     max_frames: int = 90
+    """Frames of all the steps of one challenge together."""
     min_interval_ms: int = 33
     """Frames closer than this did not come from a camera at <= 30 fps."""
-    max_gap_ms: int = 2500
-    """A longer pause between frames is a stitched recording, not one performance."""
+    max_gap_ms: int = 1000
+    """A longer pause between a step's frames is a stitched recording, not one performance."""
+    min_span_ms: int = 500
+    """A step's frames cover at least this: nobody reads a prompt and acts in less."""
+    reaction_ms: int = 150
+    """The action starts at least this long after the step's first frame (human reaction
+    times start near 150 ms; the client starts recording when it shows the step)."""
+    span_slack_ms: int = 300
+    """A step's frames may claim at most this much more time than passed on the server
+    between the step's reveal and the frames' arrival (clock granularity)."""
+    step_seconds: float = 15.0
+    """From a step's reveal to its frames' arrival at most: reading the prompt, doing the step
+    (the page records 2 s) and uploading about 20 frames over a slow mobile link."""
+    clock_drift_ms: int = 3000
+    """How much the client's clock may seem to move against the server's between two steps:
+    the offset is measured at each arrival, so it includes each upload's time."""
     hold_frames: int = 2
     """Consecutive frames a turn, mouth or gesture step must hold."""
     duplicate_level: float = 0.05
@@ -107,13 +142,18 @@ class ChallengePolicy:
     """Fraction of near-duplicate frame pairs tolerated (a camera may repeat a frame)."""
     max_jump: float = 0.5
     """Largest move of the face box centre between consecutive frames, in face widths."""
-    identity_samples: int = 3
-    """Frames spread over the recording that are embedded (each costs a network pass), besides
-    the one after the last step."""
+    step_jump: float = 1.0
+    """...and between the last frame of one step and the first of the next, which are a round
+    trip to the server apart."""
     identity_threshold: float = 0.6
-    """Distance within which sampled frames count as one person; looser than the login
+    """Distance within which two frames of a step count as one person; looser than the login
     threshold, because a turned or blinking face embeds farther from the frontal one."""
-    allowed_steps: tuple[Step, ...] = tuple(Step)
+    hand_deforms: float = HAND_DEFORMS
+    hand_scale: tuple[float, float] = (0.15, 1.5)
+    """A hand's palm length (wrist to middle knuckle) over the face's width. Measured on the
+    gesture clip, hands raised beside the face: 0.22-0.77 (median 0.40, 57 hands); a photo of
+    a hand pasted at its own scale is seldom so."""
+    allowed_steps: tuple[Step, ...] = DRAWN_STEPS
 
 
 @dataclass(frozen=True)
@@ -123,67 +163,98 @@ class Challenge:
     issued_at: float
     """Seconds since the epoch (the verifier's clock)."""
     expires_at: float
-    user: str | None = None
 
     @property
     def prompts(self) -> list[str]:
         return [PROMPTS[step] for step in self.steps]
 
 
+def draw_steps(policy: ChallengePolicy = ChallengePolicy()) -> list[Step]:
+    """Steps drawn by the operating system's CSPRNG: distinct, one head turn always, at most
+    one hand gesture (a hand already raised for one could not come into view for the next),
+    in an order that is drawn too."""
+    rng = secrets.SystemRandom()
+    turns = [s for s in policy.allowed_steps if s in HEAD_POSE_STEPS]
+    if not turns:
+        raise ValueError("a challenge policy must allow a head turn")
+    chosen = [rng.choice(turns)]
+    count = rng.randint(*policy.steps)
+    pool = [s for s in policy.allowed_steps if s not in chosen]
+    while len(chosen) < count and pool:
+        step = rng.choice(pool)
+        chosen.append(step)
+        pool = [s for s in pool if s != step and not (step in HAND_STEPS and s in HAND_STEPS)]
+    rng.shuffle(chosen)
+    return chosen
+
+
 def issue(
     policy: ChallengePolicy = ChallengePolicy(),
     *,
-    user: str | None = None,
     clock: Callable[[], float] = time.time,
     steps: Sequence[Step] | None = None,
 ) -> Challenge:
-    """A new challenge with steps drawn by the operating system's CSPRNG: distinct, never both
-    turns. `steps` fixes them, which only tests may do (the web app refuses it in production)."""
-    if steps is None:
-        rng = secrets.SystemRandom()
-        count = rng.randint(*policy.steps)
-        face_steps = [s for s in policy.allowed_steps if s in FACE_STEPS]
-        if not face_steps:
-            raise ValueError("a challenge policy must allow at least one face step")
-        chosen = [rng.choice(face_steps)]
-        pool = [s for s in policy.allowed_steps if s not in (chosen[0], _OPPOSITE.get(chosen[0]))]
-        while len(chosen) < count and pool:
-            step = rng.choice(pool)
-            chosen.append(step)
-            pool = [s for s in pool if s != step and s != _OPPOSITE.get(step)]
-        rng.shuffle(chosen)
-        steps = chosen
+    """A new challenge. `steps` fixes them, which only tests may do (the web app refuses it in
+    production)."""
     now = clock()
     return Challenge(
         id=secrets.token_urlsafe(18),
-        steps=tuple(Step(s) for s in steps),
+        steps=tuple(Step(s) for s in (steps if steps is not None else draw_steps(policy))),
         issued_at=now,
         expires_at=now + policy.ttl_seconds,
-        user=user,
     )
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Progress:
+    """Where a challenge stands between two answers (the caller stores it)."""
+
+    done: int
+    """Steps passed; `steps[done]` is the one revealed now."""
+    revealed_at: float
+    """When that step was revealed, on the server's clock (seconds)."""
+    frames: int = 0
+    """Frames received for the steps passed."""
+    offset_ms: float | None = None
+    """The server's clock minus the client's, measured when the first step's frames arrived."""
+    last_face: tuple[float, float, float] | None = None
+    """Centre x, y and width of the face in the last frame of the previous step."""
+
+
+@dataclass(frozen=True)
+class StepVerdict:
     passed: bool
     check: str
     """"ok", or the first check that failed (see the module docstring)."""
-    steps_done: int
     hint: str
     """What the user should do next; safe to show."""
+    progress: Progress | None = None
+    """After a passed step: the challenge's state for the next answer."""
     probe: Embedding | None = field(default=None, repr=False)
-    """A descriptor of the person (a frontal sampled frame), to match against a template."""
+    """A descriptor of the person in the step's most frontal frame: whether all steps show one
+    person, and whether it is the user, is decided with it."""
+    frontal: tuple[int, ...] = ()
+    """The frames of the step that show the face frontal with open eyes."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether the challenge is over (failed, or its last step passed)."""
+        return not self.passed or self.progress is None
 
 
 _HINTS = {
-    "expired": "The challenge expired. Start again.",
-    "reused": "The challenge was already used. Start again.",
+    "expired": "The check took too long. Start again.",
+    "reused": "This check is over. Start again.",
     "frames": "The recording did not come through. Start again.",
     "timestamps": "The recording did not come through. Start again.",
+    "too_fast": "Do each step after it is shown. Start again.",
+    "too_slow": "Do each step as soon as it is shown. Start again.",
+    "clock": "The recording did not come through. Start again.",
     "duplicates": "Move naturally while you do the steps. Start again.",
     "face": "Keep your face, and only yours, in view. Start again.",
     "face_jump": "Keep your face in view the whole time. Start again.",
     "face_changed": "Keep your face in view the whole time. Start again.",
+    "hand": "Raise your hand into view beside your face when asked. Start again.",
 }
 
 
@@ -201,162 +272,226 @@ class Verifier:
         self.sensor = sensor or default_sensor()
         self.engine = engine or default_engine()
 
-    def verify(
+    def precheck(
         self,
         challenge: Challenge,
+        progress: Progress,
+        count: int,
+        timestamps_ms: Sequence[int],
+        *,
+        arrived_at: float,
+        used: bool = False,
+    ) -> StepVerdict | None:
+        """The failing verdict that needs no frame decoded (expired, reused, frame counts,
+        timestamps, timing against the server's clock), or None: run it before decoding."""
+        if self.clock() > challenge.expires_at:
+            return refusal("expired")
+        if used or progress.done >= len(challenge.steps):
+            return refusal("reused")
+        p = self.policy
+        if (
+            not p.step_min_frames <= count <= p.step_max_frames
+            or count != len(timestamps_ms)
+            or progress.frames + count > p.max_frames
+        ):
+            return refusal("frames")
+        if any(not 0 <= stamp <= MAX_TIMESTAMP_MS for stamp in timestamps_ms):
+            return refusal("timestamps")
+        gaps = np.diff(np.asarray(timestamps_ms, dtype=np.int64))
+        if gaps.min() < p.min_interval_ms or gaps.max() > p.max_gap_ms:
+            return refusal("timestamps")
+        span_ms = timestamps_ms[-1] - timestamps_ms[0]
+        elapsed_ms = (arrived_at - progress.revealed_at) * 1000
+        if span_ms < p.min_span_ms or span_ms > elapsed_ms + p.span_slack_ms:
+            return refusal("too_fast")
+        if elapsed_ms > p.step_seconds * 1000:
+            return refusal("too_slow")
+        offset_ms = arrived_at * 1000 - timestamps_ms[-1]
+        if progress.offset_ms is not None and abs(offset_ms - progress.offset_ms) > (
+            p.clock_drift_ms
+        ):
+            return refusal("clock")
+        return None
+
+    def step(
+        self,
+        challenge: Challenge,
+        progress: Progress,
         frames: Sequence[RGBImage],
         timestamps_ms: Sequence[int],
         *,
+        arrived_at: float,
         used: bool = False,
-    ) -> Verdict:
-        refused = self.precheck(challenge, len(frames), timestamps_ms, used=used)
+    ) -> StepVerdict:
+        """The verdict on the frames of the step `challenge.steps[progress.done]`, which
+        arrived at `arrived_at` (the server's clock, taken before anything was decoded)."""
+        refused = self.precheck(
+            challenge, progress, len(frames), timestamps_ms, arrived_at=arrived_at, used=used
+        )
         if refused is not None:
             return refused
         p = self.policy
         if _duplicate_fraction(frames, p.duplicate_level) > p.max_duplicates:
-            return _fail("duplicates")
+            return refusal("duplicates")
         faces = []
         for frame in frames:
             found = self.sensor.face_landmarks(frame)
             if len(found) != 1:
-                return _fail("face")
+                return refusal("face")
             faces.append(face_signals(found[0]))
-        if _largest_jump(faces) > p.max_jump:
-            return _fail("face_jump")
-        gestures = _LazyGestures(self.sensor, frames)
-        done, used_frames = self._steps(challenge.steps, faces, gestures)
+        if _largest_jump(faces) > p.max_jump or not self._continues(progress, faces[0]):
+            return refusal("face_jump")
+        step = challenge.steps[progress.done]
+        shown = self._find(step, faces, _LazyHands(self.sensor, frames))
+        if shown == "steps":
+            return StepVerdict(False, "steps", step_hint(step))
+        if isinstance(shown, str):
+            return refusal(shown)
+        reacted = timestamps_ms[shown.start] - timestamps_ms[0]
+        if step != Step.LOOK and reacted < p.reaction_ms:
+            return refusal("too_fast")
+        frontal = tuple(i for i, f in enumerate(faces) if _frontal(f))
+        probe = self._identity(frames, faces, frontal, shown)
+        if probe is None:
+            return refusal("face_changed")
+        done = progress.done + 1
+        last = faces[-1].box
+        following = Progress(
+            done=done,
+            revealed_at=self.clock(),
+            frames=progress.frames + len(frames),
+            offset_ms=(
+                progress.offset_ms
+                if progress.offset_ms is not None
+                else arrived_at * 1000 - timestamps_ms[-1]
+            ),
+            last_face=(*last.center, last.width),
+        )
         if done < len(challenge.steps):
-            hint = f"{PROMPTS[challenge.steps[done]]}, clearly, in view of the camera."
-            return Verdict(False, "steps", done, hint)
-        probe, same = self._identity(frames, faces, used_frames)
-        if not same or probe is None:
-            return _fail("face_changed", done)
-        return Verdict(True, "ok", done, "Done.", probe)
+            hint = PROMPTS[challenge.steps[done]]
+            return StepVerdict(True, "ok", hint, following, probe, frontal)
+        return StepVerdict(True, "ok", "Done.", None, probe, frontal)
 
-    def precheck(
-        self, challenge: Challenge, count: int, timestamps_ms: Sequence[int], *, used: bool
-    ) -> Verdict | None:
-        """The failing verdict that needs no frame decoded (expired, reused, too few or too
-        many frames, timestamps), or None: run it before decoding anything."""
-        if self.clock() > challenge.expires_at:
-            return _fail("expired")
-        if used:
-            return _fail("reused")
-        p = self.policy
-        if not p.min_frames <= count <= p.max_frames or count != len(timestamps_ms):
-            return _fail("frames")
-        if not self._timestamps_ok(challenge, timestamps_ms):
-            return _fail("timestamps")
-        return None
+    def _continues(self, progress: Progress, first: FaceSignals) -> bool:
+        """Whether the step's first face is where the previous step's last one was."""
+        if progress.last_face is None:
+            return True
+        x, y, width = progress.last_face
+        (fx, fy), fwidth = first.box.center, first.box.width
+        moved = float(np.hypot(fx - x, fy - y)) / max(width, 1.0)
+        return moved <= self.policy.step_jump and 2 / 3 <= fwidth / max(width, 1.0) <= 3 / 2
 
-    def _timestamps_ok(self, challenge: Challenge, stamps: Sequence[int]) -> bool:
-        p = self.policy
-        if any(not 0 <= stamp <= MAX_TIMESTAMP_MS for stamp in stamps):
-            return False
-        values = np.asarray(stamps, dtype=np.int64)
-        gaps = np.diff(values)
-        if gaps.size and (gaps.min() < p.min_interval_ms or gaps.max() > p.max_gap_ms):
-            return False
-        span_ms = int(values[-1] - values[0]) if values.size else 0
-        return span_ms <= (challenge.expires_at - challenge.issued_at) * 1000
-
-    def _steps(
-        self, steps: Sequence[Step], faces: list[FaceSignals], gestures: Sequence[set[Gesture]]
-    ) -> tuple[int, set[int]]:
-        """How many steps were seen in order, and the frames that showed them."""
-        position, shown = 0, set[int]()
-        for done, step in enumerate(steps):
-            found = self._find(step, faces, gestures, position)
-            if found is None:
-                return done, shown
-            shown.update(found)
-            position = found.stop
-        return len(steps), shown
-
-    def _find(
-        self, step: Step, faces: list[FaceSignals], gestures: Sequence[set[Gesture]], start: int
-    ) -> range | None:
-        """The first frames from `start` on that show `step`."""
+    def _find(self, step: Step, faces: list[FaceSignals], hands: HandsByFrame) -> range | str:
+        """The frames that show `step`, or the failed check ("steps" or "hand")."""
         if step == Step.BLINK:
-            ears: list[float | None] = [f.ear for f in faces]
-            for blink in blinks(ears):
-                # The open eyes before the blink may precede `start`; the closing may not.
-                if blink.start >= start:
-                    return blink
-            return None
-        if step in (Step.TURN_LEFT, Step.TURN_RIGHT):
+            found = blinks([f.ear for f in faces])
+            return found[0] if found else "steps"
+        if step in HEAD_POSE_STEPS:
             sign = 1.0 if step == Step.TURN_RIGHT else -1.0
             # A turn starts from a frontal face: a photo of a turned head shows no turn.
-            frontal = [i for i in range(start, len(faces)) if abs(faces[i].yaw) < TURN_YAW / 2]
-            if not frontal:
-                return None
-            return self._held(lambda i: sign * faces[i].yaw > TURN_YAW, frontal[0] + 1, len(faces))
+            if abs(faces[0].yaw) >= TURN_YAW / 2:
+                return "steps"
+            return self._held(lambda i: sign * faces[i].yaw > TURN_YAW, 1, len(faces))
         if step == Step.OPEN_MOUTH:
-            closed = [i for i in range(start, len(faces)) if faces[i].mouth < MOUTH_OPEN / 3]
-            if not closed:
-                return None
-            return self._held(lambda i: faces[i].mouth > MOUTH_OPEN, closed[0] + 1, len(faces))
-        wanted = _GESTURES[step]
-        # Hands runs only on the frames looked at here, from the previous step's end on.
-        return self._held(lambda i: wanted in gestures[i], start, len(faces))
+            if faces[0].mouth >= MOUTH_OPEN / 3:
+                return "steps"
+            return self._held(lambda i: faces[i].mouth > MOUTH_OPEN, 1, len(faces))
+        if step == Step.LOOK:
+            needed = max(self.policy.hold_frames, len(faces) // 2)
+            held = [i for i, f in enumerate(faces) if _frontal(f)]
+            return range(held[0], held[-1] + 1) if len(held) >= needed else "steps"
+        return self._gesture(_GESTURES[step], faces, hands)
 
-    def _held(self, flag: Callable[[int], bool], start: int, count: int) -> range | None:
+    def _gesture(
+        self, wanted: Gesture, faces: list[FaceSignals], hands: HandsByFrame
+    ) -> range | str:
+        """A hand that comes into view during the step (none at the reveal), shows `wanted`
+        for `hold_frames`, bends as a live hand does on the way, and is a hand's size beside
+        this face."""
+        if hands[0]:
+            return "hand"
+        entered = next((i for i in range(1, len(faces)) if hands[i]), None)
+        if entered is None:
+            return "steps"
+        held = self._held(lambda i: any(h.gesture == wanted for h in hands[i]), entered, len(faces))
+        if isinstance(held, str):
+            return held
+        path = [
+            next(h for h in hands[i] if h.points is not None).points
+            for i in range(entered, held.stop)
+            if any(h.points is not None for h in hands[i])
+        ]
+        if deformation([pts for pts in path if pts is not None]) < self.policy.hand_deforms:
+            return "hand"
+        low, high = self.policy.hand_scale
+        for i in held:
+            hand = next(h for h in hands[i] if h.gesture == wanted)
+            if not low <= hand.palm / max(faces[i].box.width, 1.0) <= high:
+                return "hand"
+        return held
+
+    def _held(self, flag: Callable[[int], bool], start: int, count: int) -> range | str:
         """The first `hold_frames` consecutive frames from `start` on for which `flag` holds."""
         run = 0
         for i in range(start, count):
             run = run + 1 if flag(i) else 0
             if run >= self.policy.hold_frames:
                 return range(i - run + 1, i + 1)
-        return None
+        return "steps"
 
     def _identity(
-        self, frames: Sequence[RGBImage], faces: list[FaceSignals], step_frames: set[int]
-    ) -> tuple[Embedding | None, bool]:
-        """Embeddings of frames spread over the recording (and next to each step): all within
-        `identity_threshold` of each other. The probe is the most frontal sampled frame."""
-        count = len(frames)
-        picks = set(np.linspace(0, count - 1, self.policy.identity_samples).astype(int).tolist())
-        picks |= {min(i + 1, count - 1) for i in (max(step_frames),)} if step_frames else set()
-        embeddings: dict[int, Embedding] = {}
-        for i in sorted(picks):
+        self,
+        frames: Sequence[RGBImage],
+        faces: list[FaceSignals],
+        frontal: tuple[int, ...],
+        shown: range,
+    ) -> Embedding | None:
+        """The descriptor of the step's most frontal frame, when the frame just after the
+        action shows the same person (within `identity_threshold`); else None."""
+        first = min(range(len(faces)), key=lambda i: abs(faces[i].yaw) + (faces[i].ear < 0.1))
+        after = min(shown.stop, len(frames) - 1)
+        embeddings: list[Embedding] = []
+        for i in dict.fromkeys((first, after)):
             try:
-                embeddings[i] = self.engine.probe(frames[i], policy="central").embedding
+                embeddings.append(self.engine.probe(frames[i], policy="central").embedding)
             except PeekaError:
-                continue
-        if len(embeddings) < 2:
-            return None, False
-        values = list(embeddings.values())
-        same = all(
-            distance(a, b) <= self.policy.identity_threshold
-            for k, a in enumerate(values)
-            for b in values[k + 1 :]
-        )
-        frontal = min(embeddings, key=lambda i: abs(faces[i].yaw) + (faces[i].ear < 0.1))
-        return embeddings[frontal], same
+                return None
+        if any(distance(embeddings[0], e) > self.policy.identity_threshold for e in embeddings):
+            return None
+        return embeddings[0]
 
 
-class _LazyGestures(Sequence[set[Gesture]]):
-    """The gestures of each frame, measured (MediaPipe Hands) the first time they are asked."""
+class HandsByFrame(Protocol):
+    """The hands found in each frame of a step, by frame index."""
+
+    def __getitem__(self, index: int, /) -> list[HandGesture]: ...
+
+
+class _LazyHands:
+    """The hands of each frame, measured (MediaPipe Hands) the first time they are asked."""
 
     def __init__(self, sensor: LivenessSensor, frames: Sequence[RGBImage]) -> None:
         self._sensor, self._frames = sensor, frames
-        self._seen: dict[int, set[Gesture]] = {}
+        self._seen: dict[int, list[HandGesture]] = {}
 
-    def __len__(self) -> int:
-        return len(self._frames)
-
-    def __getitem__(self, index: int) -> set[Gesture]:  # type: ignore[override]
+    def __getitem__(self, index: int) -> list[HandGesture]:
         if index not in self._seen:
-            self._seen[index] = {hand.gesture for hand in self._sensor.hands(self._frames[index])}
+            self._seen[index] = self._sensor.hands(self._frames[index])
         return self._seen[index]
 
 
-def refusal(check: str, done: int = 0) -> Verdict:
+def refusal(check: str) -> StepVerdict:
     """The failing verdict of `check`, with its hint for the user."""
-    return Verdict(False, check, done, _HINTS.get(check, "Start again."))
+    return StepVerdict(False, check, _HINTS.get(check, "Start again."))
 
 
-_fail = refusal
+def step_hint(step: Step) -> str:
+    """What to tell a user who did not show `step`."""
+    return f"{PROMPTS[step]}, clearly, in view of the camera."
+
+
+def _frontal(face: FaceSignals) -> bool:
+    return abs(face.yaw) < TURN_YAW / 2 and face.ear >= 0.15
 
 
 def _thumbnail(frame: RGBImage) -> npt.NDArray[np.float32]:

@@ -17,8 +17,10 @@ set) and in their mirror images; each sits in the gap between the two groups it 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -78,9 +80,45 @@ class HandGesture:
     fingers: int
     """How many fingers are shown, 0-5, the thumb included: the answer to "show N fingers"."""
     extended: Fingers
+    points: Points | None = field(default=None, compare=False, repr=False)
+    """The 21 landmarks in the image, pixels (x, y): where the hand is and how it moves."""
+
+    @property
+    def palm(self) -> float:
+        """The palm's length in the image (wrist to middle knuckle), pixels; 0 when unknown."""
+        return 0.0 if self.points is None else _distance(self.points[_MIDDLE_MCP], self.points[0])
 
 
 NO_HAND = HandGesture(Gesture.NONE, 0, (False, False, False, False, False))
+
+HAND_DEFORMS = 0.04
+"""`deformation` of a live hand's landmarks over a challenge step, at least. A photo of a hand
+moved in front of the camera (or pasted into frames) is a plane: whatever its position, tilt
+and perspective, one homography maps its landmarks from frame to frame, and only MediaPipe's
+jitter is left. Measured with ../shared/data/liveness: hand photos pasted beside a face into
+20 frames of the webcam clip, each frame rotated, scaled, shifted and perspective-warped
+differently, left at most 0.024 (nine photos; 0.084 on one whose hand MediaPipe found in 4 of
+the 20 frames); live hands over 1.5 s windows at 10 fps reached 0.062-0.99 (the gesture clip
+0.20-0.99, the sign-language clip 0.062-0.56), except a hand held still, which stays as rigid
+as a photo (the MediaPipe hand clip, 0.008-0.05): a step therefore needs the hand to come into
+view and form the gesture, which bends it."""
+
+
+def deformation(hands: list[Points]) -> float:
+    """How far a hand's landmarks (image pixels, one (21, 2) array per frame) move other than
+    as a plane: the largest RMS residual, over every pair of frames, of the best homography
+    between them, in palm lengths. 0 for a photo, however it is moved."""
+    worst = 0.0
+    for a, b in itertools.combinations(hands, 2):
+        matrix, _ = cv2.findHomography(a[:, :2], b[:, :2], 0)
+        if matrix is None:
+            continue
+        mapped = np.c_[a[:, :2], np.ones(len(a))] @ matrix.T
+        moved = mapped[:, :2] / mapped[:, 2:]
+        palm = max(_distance(b[_MIDDLE_MCP, :2], b[_WRIST, :2]), 1.0)
+        residual = float(np.sqrt(np.mean(np.sum((moved - b[:, :2]) ** 2, axis=1)))) / palm
+        worst = max(worst, residual)
+    return worst
 
 
 def finger_reach(world: Points, finger: int) -> float:
@@ -135,7 +173,7 @@ def classify(world: Points, image: Points) -> HandGesture:
     else:  # beside a fist the thumb is neither folded across the palm nor shown
         thumb = thumb_clearance(world) > THUMB_OUT_OF_FIST
     extended: Fingers = (thumb, index, middle, ring, pinky)
-    return HandGesture(_name(extended, image), sum(extended), extended)
+    return HandGesture(_name(extended, image), sum(extended), extended, image[:, :2])
 
 
 _SHAPES: dict[Fingers, Gesture] = {

@@ -23,9 +23,18 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_protection)
 
-    p = bench_sub.add_parser("liveness", help="server analysis time per challenge frame")
+    p = bench_sub.add_parser(
+        "liveness",
+        help="CPU per challenge, and the worst case of one request per frame endpoint",
+    )
     p.add_argument("--data", type=Path, default=LIVENESS_DATA, help="the liveness material")
     p.add_argument("--repeat", type=at_least(1), default=5)
+    p.add_argument(
+        "--no-requests",
+        dest="requests",
+        action="store_false",
+        help="skip the worst-case requests against a loopback server",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_liveness)
 
@@ -39,6 +48,12 @@ def add_parsers(sub: Subparsers) -> None:
     )
     p.add_argument("--workers", type=at_least(1), default=2, help="gunicorn workers (default 2)")
     p.add_argument("--max-requests", type=at_least(1), default=5000, help="cap per level")
+    p.add_argument(
+        "--slow-clients",
+        type=at_least(1),
+        default=200,
+        help="connections dribbling headers during the last level's second run (default 200)",
+    )
     p.add_argument("--image", type=Path, help="photo to use (default: scikit-image's astronaut)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_web)

@@ -7,6 +7,7 @@ Traffic goes to loopback only and is bounded by `--duration` and `--max-requests
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -33,62 +34,140 @@ def bench_web(args: argparse.Namespace) -> int:
     levels = sorted(set(args.concurrency))
     photo = photo_640x480(args)
     engine_ms = _engine_ms(photo, repeat=20)
+    servers: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="peeka-bench-web-") as folder:
         env = _server_env(Path(folder))
         key = _prepare(env)
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
-             "--bind", f"{_HOST}:{port}", "--workers", str(args.workers), "--timeout", "120"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        try:
-            _wait_until_up(port, server)
-            body = _multipart({"user": "bench"}, {"images": photo})
-            status, reply = _post(port, "/api/v1/enrollments", key, *body)
-            if status != 201:
-                raise RuntimeError(f"enrollment failed: {status} {reply}")
-            probe = _multipart({"user": "bench"}, {"image": photo})
-            # Every worker loads the models and keys on its first request.
-            for _ in range(3 * args.workers):
-                _post(port, "/api/v1/verify", key, *probe)
-            results = {
-                str(c): _load(port, key, probe, c, args.duration, args.max_requests) for c in levels
-            }
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    base = results[str(levels[0])]
+        for name in ("serve", "gunicorn"):
+            port = _free_port()
+            server = subprocess.Popen(
+                _server_command(name, port, args.workers),
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            try:
+                _wait_until_up(port, server)
+                servers[name] = _measure(port, key, photo, levels, args)
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
+    results = servers["serve"]
+    top = str(levels[-1])
+    slow = f"{top}+{args.slow_clients}slow"
     payload: dict[str, Any] = {
         "endpoint": "/api/v1/verify",
         "workers": args.workers,
         "duration_s": args.duration,
+        "slow_clients": args.slow_clients,
         "engine_pipeline_ms": round(engine_ms, 2),
         "levels": results,
+        "gunicorn_alone": servers["gunicorn"],
         "p50_to_engine_at_concurrency_1": round(results["1"]["p50_ms"] / engine_ms, 3)
         if "1" in results
         else None,
         "throughput_ratio_to_lowest": {
-            c: round(r["rps"] / base["rps"], 3) for c, r in results.items()
+            c: round(results[c]["rps"] / results[str(levels[0])]["rps"], 3)
+            for c in map(str, levels)
+        },
+        "throughput_serve_to_gunicorn_alone": {
+            c: _ratio(results[c]["rps"], servers["gunicorn"][c]["rps"]) for c in results
         },
     }
     lines = [
-        f"POST /api/v1/verify on {args.workers} gunicorn workers; engine pipeline "
-        f"{engine_ms:.1f} ms per image (median, this process)",
-        f"{'concurrency':>11}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}",
+        f"POST /api/v1/verify, {args.workers} gunicorn workers, {args.duration:.0f} s per level; "
+        f"engine pipeline {engine_ms:.1f} ms per image (median, this process)",
+        f"{'server':>17}{'concurrency':>17}{'requests':>10}{'req/s':>9}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'errors':>8}",
     ]
-    for c, r in results.items():
-        lines.append(
-            f"{c:>11}{r['requests']:>10}{r['rps']:>9.2f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-            f"{r['errors']:>8}"
-        )
+    for name, label in (("serve", "peeka serve"), ("gunicorn", "gunicorn alone")):
+        for c, r in servers[name].items():
+            lines.append(
+                f"{label:>17}{c:>17}{r['requests']:>10}{r['rps']:>9.2f}{r['p50_ms']:>9.1f}"
+                f"{r['p99_ms']:>9.1f}{r['errors']:>8}"
+            )
     ratio_1 = payload["p50_to_engine_at_concurrency_1"]
     if ratio_1 is not None:
         lines.append(f"p50 / engine pipeline at concurrency 1: {ratio_1:.2f}")
     for c, ratio in payload["throughput_ratio_to_lowest"].items():
         lines.append(f"throughput at {c} / at {levels[0]}: {ratio:.2f}")
+    for c, ratio in payload["throughput_serve_to_gunicorn_alone"].items():
+        lines.append(f"throughput of peeka serve / gunicorn alone at {c}: {ratio}")
+    lines.append(
+        f"with {args.slow_clients} slow clients: peeka serve {results[slow]['rps']:.2f} req/s, "
+        f"gunicorn alone {servers['gunicorn'][slow]['rps']:.2f} req/s"
+    )
     emit(args, payload, "\n".join(lines))
     return EXIT_OK
+
+
+def _server_command(name: str, port: int, workers: int) -> list[str]:
+    """`peeka serve` as users start it (the buffering front before the workers), or its
+    gunicorn workers alone on a TCP port, as before the front (issue 12)."""
+    if name == "serve":
+        return [sys.executable, "-m", "peeka.cli", "serve", "--host", _HOST, "--port",
+                str(port), "--workers", str(workers)]  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
+            "--bind", f"{_HOST}:{port}", "--workers", str(workers), "--timeout", "120"]  # fmt: skip
+
+
+def _measure(
+    port: int, key: str, photo: bytes, levels: list[int], args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    body = _multipart({"user": "bench"}, {"images": photo})
+    status, reply = _post(port, "/api/v1/enrollments", key, *body)
+    if status != 201:
+        raise RuntimeError(f"enrollment failed: {status} {reply}")
+    probe = _multipart({"user": "bench"}, {"image": photo})
+    # Every worker loads the models and keys on its first request.
+    for _ in range(3 * args.workers):
+        _post(port, "/api/v1/verify", key, *probe)
+    results = {str(c): _load(port, key, probe, c, args.duration, args.max_requests) for c in levels}
+    with _SlowClients(port, args.slow_clients):
+        top = levels[-1]
+        results[f"{top}+{args.slow_clients}slow"] = _load(
+            port, key, probe, top, args.duration, args.max_requests
+        )
+    return results
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+class _SlowClients:
+    """`count` connections that send a header line every 2 s and never finish; one that the
+    server closes is opened again, so `count` stay open while the block runs."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.port, self.count = port, count
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self) -> _SlowClients:
+        self.thread.start()
+        time.sleep(3)  # let them connect
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+    async def _run(self) -> None:
+        await asyncio.gather(*(self._one() for _ in range(self.count)))
+
+    async def _one(self) -> None:
+        while not self.stop.is_set():
+            try:
+                _, writer = await asyncio.open_connection(_HOST, self.port)
+                writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                n = 0
+                while not self.stop.is_set() and not writer.is_closing():
+                    await asyncio.sleep(2)
+                    writer.write(f"X-Slow-{n}: 1\r\n".encode())
+                    await writer.drain()
+                    n += 1
+                writer.close()
+            except OSError:
+                await asyncio.sleep(0.5)
 
 
 def _engine_ms(photo: bytes, repeat: int) -> float:
@@ -148,15 +227,20 @@ def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"the server did not listen on port {port} within {timeout:.0f} s")
 
 
-def _multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[bytes, str]:
+def _multipart(
+    fields: dict[str, str], files: dict[str, bytes], *, same_name: str | None = None
+) -> tuple[bytes, str]:
+    """A multipart/form-data body; with `same_name`, every file goes under that field name
+    (a list of files), in order."""
     boundary = uuid.uuid4().hex
     parts = []
     for name, value in fields.items():
         head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
         parts.append(f"{head}{value}\r\n".encode())
     for name, data in files.items():
+        field = same_name or name
         head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
             f'filename="{name}.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
         )
         parts.append(head.encode() + data + b"\r\n")
@@ -164,8 +248,10 @@ def _multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[bytes, 
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def _post(port: int, path: str, key: str, body: bytes, content_type: str) -> tuple[int, Any]:
-    connection = http.client.HTTPConnection(_HOST, port, timeout=120)
+def _post(
+    port: int, path: str, key: str, body: bytes, content_type: str, timeout: float = 120
+) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection(_HOST, port, timeout=timeout)
     try:
         connection.request("POST", path, body, {"Content-Type": content_type, "X-API-Key": key})
         response = connection.getresponse()
@@ -196,7 +282,9 @@ def _load(
                     return
             started = time.perf_counter()
             try:
-                status, reply = _post(port, "/api/v1/verify", key, *probe)
+                status, reply = _post(
+                    port, "/api/v1/verify", key, *probe, timeout=deadline - time.monotonic() + 5
+                )
                 ok = status == 200 and reply == {"match": True}
             except OSError:
                 ok = False

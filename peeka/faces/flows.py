@@ -9,7 +9,8 @@ nothing below them:
     challenge_answer   the answer to a login or API challenge (1:1 or 1:N)
     face_verify        one picture: is this the claimed user? (web login, API verify)
     face_identify      one picture: who of the enrolled users is this? (kiosk, API identify)
-    face_enroll        a new template from a camera clip or photos
+    face_enroll        a new template from photos (the API) or camera frames (no liveness)
+    face_enroll_live   a new template from the last step of an enrollment challenge
     face_delete        every template of a user, keys destroyed
 
 Clients learn pass/fail and a hint, never a score; `FaceCheck.reason` is for the audit log."""
@@ -30,13 +31,19 @@ from peeka.faces.models import LivenessChallenge
 from peeka.faces.services import challenges, enrollment, matching
 from peeka.faces.services.protection import engine_for, enrollment_model
 from peeka.security.client import ClientInfo
+from peeka.security.clock import now
 from peeka.security.services import (
     FACE,
     ThrottledError,
     audit_record,
+    lockout_attempt,
     lockout_check,
     lockout_failed,
+    lockout_strike,
     lockout_succeeded,
+    name_lockout_attempt,
+    name_lockout_strike,
+    rate_limit,
 )
 
 Channel = Literal["web", "api"]
@@ -56,9 +63,21 @@ class FaceCheck:
     hint: str
     """What the client may be told."""
     reason: str
-    """"ok" or the check that failed: for the audit log only."""
+    """"ok" or the check that failed: for the audit log only ("next_step" while a liveness
+    challenge goes on)."""
     image_error: ImageError | None = None
     """The upload was not a usable picture (the API answers 400 with its code)."""
+    next_step: str = ""
+    """The step of a liveness challenge revealed now, when this answer passed one step and
+    another follows: the check goes on (`passed` is False until the last step)."""
+    steps_done: int = 0
+    steps_total: int = 0
+    frontal: tuple[int, ...] = ()
+    """The frames of the last step that show the face frontal (an enrollment's pictures)."""
+
+    @property
+    def going_on(self) -> bool:
+        return bool(self.next_step)
 
 
 # --- liveness challenges -------------------------------------------------------------------
@@ -67,17 +86,39 @@ class FaceCheck:
 def challenge_start(
     *,
     purpose: str,
+    client: ClientInfo,
     user: User | None = None,
     claimed: str = "",
     api_client_id: int | None = None,
+    accountable: bool = False,
 ) -> LivenessChallenge:
-    """A new challenge; `ThrottledError` while the claimed account's face is locked out (a
-    name nobody has, or an account without a face, gets one like any other)."""
-    if user is not None and purpose != "enroll" and selectors.template_exists(user=user):
-        lockout_check(user=user, rule=FACE)
-    return challenges.challenge_issue(
-        purpose=purpose, user=user, claimed=claimed, api_client_id=api_client_id
+    """A new interactive challenge, its first step revealed. It is an attempt: it counts
+    toward the per-address, per-key and per-name limits and, for a login, as a failure of the
+    claimed account (a pass resets it, see `FACE`). A name nobody has and an account without
+    a face are counted and throttled alike (`ThrottledError`). Audited, refused or not.
+    `accountable`: somebody answers for it (after the password, or an API client)."""
+    event = f"challenge_{purpose}"
+    try:
+        rate_limit(scope="challenge", ident=client.ip or "-")
+        if api_client_id is not None:
+            rate_limit(scope="challenge_key", ident=str(api_client_id))
+        if user is not None or claimed:
+            rate_limit(scope="challenge_user", ident=_lockout_name(user, claimed, api_client_id))
+        if purpose != "enroll" and (user is not None or claimed):
+            _lockout_attempt(user, claimed, api_client_id)
+    except ThrottledError as exc:
+        if exc.first:
+            _audit(event, False, exc.code, user, claimed, client)
+        raise
+    row = challenges.challenge_issue(
+        purpose=purpose,
+        user=user,
+        claimed=claimed,
+        api_client_id=api_client_id,
+        accountable=accountable,
     )
+    _audit(event, True, "issued", user, claimed, client)
+    return row
 
 
 def challenge_answer(
@@ -90,17 +131,19 @@ def challenge_answer(
     user: User | None = None,
     api_client_id: int | None = None,
 ) -> FaceCheck:
-    """Answer the challenge `challenge_id` of `purpose` (of `user` or of API client
-    `api_client_id` when given): liveness, then the face matched to the challenge's user, or
-    among the enrolled users (of the API client) when it has none. For "enroll" only liveness
-    and one person are checked. An unknown challenge fails with START_AGAIN and no audit row:
-    it names no account."""
+    """Answer the revealed step of the challenge `challenge_id` of `purpose` (of `user` or of
+    API client `api_client_id` when given). A passed step that is not the last reveals the
+    next (`FaceCheck.next_step`); after the last, the face is matched to the challenge's user,
+    or among the enrolled users (of the API client) when it has none. For "enroll" only
+    liveness and one person are checked. An unknown challenge fails with START_AGAIN and no
+    audit row: it names no account. One audit row when the challenge ends."""
+    arrived_at = now()
     row = selectors.challenge_find(
         challenge_id=challenge_id, purpose=purpose, user=user, api_client_id=api_client_id
     )
     if row is None:
         return FaceCheck(False, None, START_AGAIN, "challenge_not_found")
-    return _answer(row, frames, timestamps_ms, client, enrolling=purpose == "enroll")
+    return _answer(row, frames, timestamps_ms, client, arrived_at, enrolling=purpose == "enroll")
 
 
 def face_check(
@@ -113,8 +156,8 @@ def face_check(
     client: ClientInfo,
 ) -> FaceCheck:
     """Check now that `user`, live, is in front of the camera, for `purpose` ("stepup",
-    "approval", "payment", "interview", ...): the answer to a challenge issued to `user` for
-    that purpose."""
+    "approval", "payment", "interview", ...): the answer to a step of a challenge issued to
+    `user` for that purpose (`FaceCheck.next_step` while it goes on)."""
     checked = challenge_answer(
         challenge_id=challenge_id,
         purpose=purpose,
@@ -133,27 +176,29 @@ def _answer(
     frames: Sequence[bytes],
     timestamps_ms: Sequence[int],
     client: ClientInfo,
+    arrived_at: float,
     *,
     enrolling: bool,
 ) -> FaceCheck:
-    first = challenges.challenge_claim(row=row)
     claimed = row.user
-    counted = None if enrolling else claimed  # whose face lockout this answer counts toward
-    try:
-        if counted is not None:
-            lockout_check(user=counted, rule=FACE)
-    except ThrottledError as exc:
-        _audit(f"liveness_{row.purpose}", False, exc.code, claimed, "", client)
-        raise
     models = selectors.template_models(user=claimed) if claimed is not None else []
     model = models[0] if models else enrollment_model()
-    verdict = challenges.challenge_verify(
+    total, was_over = len(row.steps), row.used
+    verdict = challenges.challenge_step(
         row=row,
         frames=frames,
         timestamps_ms=timestamps_ms,
-        used=not first,
+        arrived_at=arrived_at,
         engine=engine_for(model),
     )
+    if verdict.passed and not verdict.finished:
+        return FaceCheck(
+            False, None, verdict.hint, "next_step", next_step=row.steps[row.done],
+            steps_done=row.done, steps_total=total,
+        )  # fmt: skip
+    if was_over:  # an answer to a challenge that has ended: audited, counted already
+        _audit(f"liveness_{row.purpose}", False, "reused", claimed, row.claimed, client)
+        return FaceCheck(False, None, verdict.hint, "reused")
     matched: User | None = None
     check = verdict.check
     if verdict.passed and verdict.probe is not None and not enrolling:
@@ -168,13 +213,45 @@ def _answer(
     elif verdict.passed:
         matched = claimed
     passed = verdict.passed and matched is not None
-    if counted is not None:
-        (lockout_succeeded if passed else lockout_failed)(user=counted, rule=FACE)
-    if first:
-        challenges.challenge_record(row=row, passed=passed, check=check, matched=matched)
-    _audit(f"liveness_{row.purpose}", passed, check, matched or claimed, "", client)
+    if verdict.passed and not challenges.challenge_record(
+        row=row, passed=passed, check=check, matched=matched
+    ):
+        passed, matched, check = False, None, "reused"
+    if not enrolling and (claimed is not None or row.claimed):
+        # A pass resets the count the challenge started; a failure somebody answers for, or
+        # one that showed a live face, is a strike toward disabling.
+        _lockout_outcome(row, passed, strike=row.accountable or verdict.passed)
+    _audit(f"liveness_{row.purpose}", passed, check, matched or claimed, row.claimed, client)
     hint = verdict.hint if not verdict.passed else ("Done." if passed else NOT_RECOGNISED)
-    return FaceCheck(passed, matched, hint, check)
+    return FaceCheck(
+        passed, matched, hint, check, steps_done=row.done + int(verdict.passed),
+        steps_total=total, frontal=verdict.frontal,
+    )  # fmt: skip
+
+
+def _lockout_name(user: User | None, claimed: str, api_client_id: int | None) -> str:
+    """Who a challenge's limits count: the account, or the name nobody has (per namespace)."""
+    if user is not None:
+        return f"user:{user.pk}"
+    return f"name:{api_client_id or ''}:{claimed.casefold()}"
+
+
+def _lockout_attempt(user: User | None, claimed: str, api_client_id: int | None) -> None:
+    if user is not None and selectors.template_exists(user=user):
+        lockout_attempt(user=user, rule=FACE)
+    else:  # no such name, or an account without a face: counted alike, in the cache
+        name_lockout_attempt(name=_lockout_name(user, claimed, api_client_id), rule=FACE)
+
+
+def _lockout_outcome(row: LivenessChallenge, passed: bool, *, strike: bool) -> None:
+    user = row.user
+    if user is not None and selectors.template_exists(user=user):
+        if passed:
+            lockout_succeeded(user=user, rule=FACE)
+        elif strike:
+            lockout_strike(user=user, rule=FACE)
+    elif strike:
+        name_lockout_strike(name=_lockout_name(user, row.claimed, row.api_client_id), rule=FACE)
 
 
 # --- one picture ---------------------------------------------------------------------------
@@ -189,12 +266,15 @@ def face_verify(
     channel: Channel,
     challenge_id: str = "",
     api_client_id: int | None = None,
+    accountable: bool = False,
 ) -> FaceCheck:
     """Is the face in `frame` the user who was claimed (`user`, None when nobody has the name
     `claimed`)? With `challenge_id` (the API), a passed challenge of this client vouches for
     the user once, and `frame`, when sent, must match as well. An unknown user, a user
     without a face, a bad picture and a wrong face all fail, after the same work; only the
-    audit reason differs. Counts toward the user's face lockout."""
+    audit reason differs. Counts toward the user's face lockout; a failure is a strike toward
+    disabling it when somebody answers for it (`accountable`: an API client, or a login's
+    second step after the password)."""
     event = _VERIFY_EVENTS[channel]
     passed, reason, image_error = True, "ok", None
     if challenge_id:
@@ -207,7 +287,7 @@ def face_verify(
         probe = matching.Probe.from_frame(frame)
         image_error = probe.image_error
         try:
-            passed, reason = _match_one(user, probe)
+            passed, reason = _match_one(user, probe, strike=accountable)
         except ThrottledError as exc:
             _audit(event, False, exc.code, user, claimed, client)
             raise
@@ -239,7 +319,7 @@ def face_identify(
             probe = matching.Probe.from_frame(frame)
             image_error = probe.image_error
             try:
-                matched, reason = _match_one(found, probe)
+                matched, reason = _match_one(found, probe, strike=True)
             except ThrottledError as exc:
                 _audit(event, False, exc.code, found, "", client)
                 raise
@@ -252,7 +332,9 @@ def face_identify(
     return FaceCheck(found is not None, found, _hint(found is not None), reason, image_error)
 
 
-def _match_one(user: User | None, probe: matching.Probe) -> tuple[bool, str]:
+def _match_one(user: User | None, probe: matching.Probe, *, strike: bool) -> tuple[bool, str]:
+    """1:1 under the user's face lockout; a failure is a strike when somebody answers for it
+    (an API client), else it only slows the next try down (see `FACE`)."""
     # The probe is embedded before anything about the user is looked at, so an unknown user
     # and a user without a face cost what a real comparison costs.
     probe.embedding(enrollment_model())
@@ -262,7 +344,10 @@ def _match_one(user: User | None, probe: matching.Probe) -> tuple[bool, str]:
         return False, "no_template"
     lockout_check(user=user, rule=FACE)
     matched, reason = matching.face_match(user=user, probe=probe)
-    (lockout_succeeded if matched else lockout_failed)(user=user, rule=FACE)
+    if matched:
+        lockout_succeeded(user=user, rule=FACE)
+    else:
+        lockout_failed(user=user, rule=FACE, strike=strike)
     return matched, reason
 
 
@@ -283,29 +368,12 @@ def face_enroll(
     scheme: str,
     client: ClientInfo,
     channel: Channel,
-    challenge_id: str = "",
-    timestamps_ms: Sequence[int] = (),
 ) -> Enrolled:
-    """Enroll `user`. On the web with liveness on, the frames must answer the enrollment
-    challenge `challenge_id` first (`EnrollmentError` with the hint otherwise), and its own
-    frames enroll. The API enrolls from photos (one is enough) and names a broken upload by
-    its image error. Audited either way."""
+    """Enroll `user` from photos or camera frames without a liveness check: the API (one photo
+    is enough; a broken upload is named by its image error), and the web pages where the
+    deployment turned liveness off. Audited either way."""
     event = _ENROLL_EVENTS[channel]
     web = channel == "web"
-    if web and settings.PEEKA_LIVENESS:
-        checked = challenge_answer(
-            challenge_id=challenge_id,
-            purpose="enroll",
-            frames=frames,
-            timestamps_ms=timestamps_ms,
-            client=client,
-            user=user,
-        )
-        if not checked.passed:
-            raise enrollment.EnrollmentError(checked.hint)
-        # The challenge's own frames enroll: evenly spaced; the quality and identity checks
-        # drop the blinking and turned ones.
-        frames = _spread(frames, settings.PEEKA_ENROLL_MAX_FRAMES)
     try:
         result = enrollment.enrollment_create(
             user=user,
@@ -322,6 +390,37 @@ def face_enroll(
     # user out (API subjects have no login, so no codes).
     codes = [] if not web or otp.recovery_codes_left(user) else otp.new_recovery_codes(user)
     return Enrolled(result, codes)
+
+
+def face_enroll_live(
+    *,
+    user: User,
+    challenge_id: str,
+    frames: Sequence[bytes],
+    timestamps_ms: Sequence[int],
+    scheme: str,
+    client: ClientInfo,
+) -> Enrolled | FaceCheck:
+    """Enroll `user` on the web through the enrollment challenge `challenge_id`: `frames`
+    answer its revealed step. While steps remain, the `FaceCheck` that reveals the next; a
+    failed step is `EnrollmentError` with the hint; when the last step ("look at the camera")
+    passes, its frontal frames enroll."""
+    checked = challenge_answer(
+        challenge_id=challenge_id,
+        purpose="enroll",
+        frames=frames,
+        timestamps_ms=timestamps_ms,
+        client=client,
+        user=user,
+    )
+    if checked.going_on:
+        return checked
+    if not checked.passed:
+        raise enrollment.EnrollmentError(checked.hint)
+    # The last step's own frontal frames enroll, evenly spaced; the quality checks drop any
+    # blurred one.
+    chosen = _spread([frames[i] for i in checked.frontal], settings.PEEKA_ENROLL_MAX_FRAMES)
+    return face_enroll(user=user, frames=chosen, scheme=scheme, client=client, channel="web")
 
 
 def face_delete(*, user: User, client: ClientInfo, channel: Channel) -> int:

@@ -43,12 +43,14 @@ class FaceTemplate(models.Model):
 
 
 class LivenessChallenge(models.Model):
-    """One challenge-response liveness check: issued, then answered once."""
+    """One interactive challenge-response liveness check: its steps are revealed one at a
+    time, each answered once, on the server's clock (`peeka.biometrics.challenge`)."""
 
     id = models.CharField(max_length=32, primary_key=True)
     steps = models.JSONField()
+    """Every step drawn; clients are told only those revealed so far (`done` + 1)."""
     purpose = models.CharField(max_length=16)
-    """"login", "enroll" or "api"."""
+    """"login", "enroll", "stepup" or "api"."""
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
     )
@@ -57,9 +59,29 @@ class LivenessChallenge(models.Model):
     """The name the client claimed; set with no `user` when nobody has that name."""
     api_client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, null=True)
     """The API client that started it (its subjects' namespace), or None on the web pages."""
+    accountable = models.BooleanField(default=False)
+    """Somebody answers for it (after the password, or an API client): a failure is a strike
+    toward disabling face login (`peeka.security.services.FACE`)."""
     issued_at = models.FloatField()
     expires_at = models.FloatField()
+    done = models.PositiveSmallIntegerField(default=0)
+    """Steps passed; `steps[done]` is the one revealed."""
+    revealed_at = models.FloatField(null=True)
+    """When `steps[done]` was revealed, on the server's clock."""
+    busy = models.BooleanField(default=False)
+    """An answer to the revealed step is being checked: a second one ends the challenge."""
+    frames = models.PositiveSmallIntegerField(default=0)
+    """Frames received for the steps passed."""
+    offset_ms = models.FloatField(null=True)
+    """The server's clock minus the client's at the first step's arrival."""
+    last_face = models.JSONField(null=True)
+    """Centre x, y and width of the face at the end of the last step passed."""
+    reference = models.BinaryField(default=b"")
+    """The first step's face as an Index-of-Max template under `reference_seed`, which later
+    steps must match; a protected template, not a descriptor, erased when the challenge ends."""
+    reference_seed = models.BinaryField(default=b"")
     used = models.BooleanField(default=False)
+    """Over: failed, or its last step passed."""
     passed = models.BooleanField(default=False)
     verdict = models.CharField(max_length=32, blank=True)
     """The verdict's check: "ok" or the one that failed (never shown to the client)."""
@@ -68,3 +90,8 @@ class LivenessChallenge(models.Model):
     )
     consumed = models.BooleanField(default=False)
     """A passed challenge vouches for one login, enrollment or API call only."""
+
+    @property
+    def revealed(self) -> list[str]:
+        """The steps the client has been shown."""
+        return list(self.steps[: self.done + 1])

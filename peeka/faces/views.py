@@ -62,26 +62,37 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
         )
     if request.POST.get("consent") != CONSENT_VERSION:
         return JsonResponse({"ok": False, "message": "Please accept the consent text."}, status=400)
+    scheme = request.POST.get("scheme") or settings.PEEKA_SCHEME
     try:
-        enrolled = flows.face_enroll(
-            user=user,
-            frames=_frames(request),
-            scheme=request.POST.get("scheme") or settings.PEEKA_SCHEME,
-            client=client_info(request),
-            channel="web",
-            challenge_id=request.POST.get("challenge", ""),
-            timestamps_ms=_timestamps(request),
-        )
+        if settings.PEEKA_LIVENESS:
+            answered = flows.face_enroll_live(
+                user=user,
+                challenge_id=request.POST.get("challenge", ""),
+                frames=_frames(request),
+                timestamps_ms=_timestamps(request),
+                scheme=scheme,
+                client=client_info(request),
+            )
+        else:
+            answered = flows.face_enroll(
+                user=user,
+                frames=_frames(request),
+                scheme=scheme,
+                client=client_info(request),
+                channel="web",
+            )
     except PeekaError as exc:
         return JsonResponse({"ok": False, "message": str(exc)}, status=400)
-    result = enrolled.enrollment
+    if isinstance(answered, flows.FaceCheck):
+        return JsonResponse({"ok": False, **_next_step(answered)})
+    result = answered.enrollment
     return JsonResponse(
         {
             "ok": True,
             "message": f"Your face is enrolled ({result.frames_used} of {result.frames_received} "
             "pictures used).",
             "next": reverse("faces:mine"),
-            "recovery_codes": enrolled.recovery_codes,
+            "recovery_codes": answered.recovery_codes,
         }
     )
 
@@ -135,25 +146,37 @@ def challenge(request: HttpRequest) -> JsonResponse:
     or for the signed-in user's enrollment or step-up."""
     purpose = request.POST.get("purpose", "login")
     username = request.POST.get("username", "").strip()
+    client = client_info(request)
     if purpose in ("enroll", "stepup"):
         if not isinstance(request.user, User):
             return JsonResponse({"message": "Log in first."}, status=403)
         if purpose == "stepup" and not selectors.template_exists(user=request.user):
             return JsonResponse({"message": "You have no face enrolled."}, status=400)
-        row = flows.challenge_start(purpose=purpose, user=request.user)
+        row = flows.challenge_start(
+            purpose=purpose, client=client, user=request.user, accountable=True
+        )
     elif purpose == "login":
         if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
             return JsonResponse({"message": "Enter your username."}, status=400)
         # An unknown name gets a challenge like any other: the answer fails the same way.
         claimed = user_find(username=username) if username else None
-        row = flows.challenge_start(purpose="login", user=claimed, claimed=username)
+        row = flows.challenge_start(
+            purpose="login",
+            client=client,
+            user=claimed,
+            claimed=username,
+            accountable=_after_password(request, claimed),
+        )
     else:
         return JsonResponse({"message": "Unknown purpose."}, status=400)
+    step = row.steps[0]
     return JsonResponse(
         {
             "id": row.id,
-            "steps": row.steps,
-            "prompts": [PROMPTS[Step(s)] for s in row.steps],
+            "step": step,
+            "prompt": PROMPTS[Step(step)],
+            "index": 0,
+            "count": len(row.steps),
             "expires_at": row.expires_at,
         }
     )
@@ -170,6 +193,8 @@ def face_login_frames(request: HttpRequest) -> JsonResponse:
         timestamps_ms=_timestamps(request),
         client=client_info(request),
     )
+    if checked.going_on:
+        return JsonResponse({"passed": False, **_next_step(checked)})
     if not checked.passed or checked.user is None:
         return JsonResponse({"passed": False, "hint": checked.hint})
     next_url = mfa.factor_passed(request, checked.user, "face", _requested_next(request))
@@ -190,6 +215,8 @@ def step_up_frames(request: HttpRequest) -> JsonResponse:
         timestamps_ms=_timestamps(request),
         client=client_info(request),
     )
+    if checked.going_on:
+        return JsonResponse({"passed": False, **_next_step(checked)})
     if not checked.passed:
         return JsonResponse({"passed": False, "hint": checked.hint})
     mfa.mark_stepped_up(request, user, "face")
@@ -214,12 +241,14 @@ def face_login_frame(request: HttpRequest) -> JsonResponse:
     data = frame.read() if frame is not None else b""
     username = request.POST.get("username", "").strip()
     if username:
+        claimed = user_find(username=username)
         checked = flows.face_verify(
-            user=user_find(username=username),
+            user=claimed,
             claimed=username,
             frame=data,
             client=client_info(request),
             channel="web",
+            accountable=_after_password(request, claimed),
         )
     elif settings.PEEKA_FACE_ONLY_LOGIN:
         checked = flows.face_identify(frame=data, client=client_info(request), channel="web")
@@ -245,6 +274,28 @@ def delete(request: HttpRequest) -> HttpResponse:
     count = flows.face_delete(user=_user(request), client=client_info(request), channel="web")
     messages.success(request, f"Deleted {count} template(s); their keys are destroyed.")
     return redirect("faces:mine")
+
+
+def _after_password(request: HttpRequest, claimed: User | None) -> bool:
+    """Whether this is the second step of `claimed`'s login, after their password: somebody
+    answers for a failure then (a strike toward disabling face login)."""
+    pending = mfa.pending_user(request)
+    return (
+        pending is not None
+        and claimed is not None
+        and pending[0].pk == claimed.pk
+        and "password" in pending[1]
+    )
+
+
+def _next_step(checked: flows.FaceCheck) -> dict[str, object]:
+    """The step of a challenge revealed now, as the camera script shows it."""
+    return {
+        "step": checked.next_step,
+        "prompt": PROMPTS[Step(checked.next_step)],
+        "index": checked.steps_done,
+        "count": checked.steps_total,
+    }
 
 
 def _frames(request: HttpRequest) -> list[bytes]:

@@ -4,6 +4,7 @@ indices of seeded Gaussian projections; reversible by `preimage_attack` once the
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,29 @@ def similarity_many(gallery: npt.ArrayLike, probe: npt.ArrayLike) -> npt.NDArray
         raise ValueError(f"IoM gallery must hold integer codes, got dtype {rows.dtype}")
     scores: npt.NDArray[np.float64] = np.mean(rows == codes, axis=1, dtype=np.float64)
     return scores
+
+
+@dataclass(frozen=True)
+class TransientReference:
+    """A face kept only while a liveness challenge runs, between its steps' requests: its IoM
+    codes under a fresh random seed, never the descriptor. Later steps' faces must match it."""
+
+    codes: bytes
+    seed: bytes
+
+    @classmethod
+    def of(cls, embedding: npt.ArrayLike, params: IomParams = IomParams()) -> TransientReference:
+        seed = secrets.token_bytes(32)
+        return cls(protect(embedding, seed, params).tobytes(), seed)
+
+    def matches(
+        self, embedding: npt.ArrayLike, threshold: float, params: IomParams = IomParams()
+    ) -> bool:
+        """Whether `embedding` is the same face at the IoM `threshold` (a calibrated one)."""
+        codes = np.frombuffer(self.codes, dtype=np.uint8)
+        if codes.size != params.m:
+            return False
+        return similarity(codes, protect(embedding, self.seed, params)) >= threshold
 
 
 def preimage_attack(

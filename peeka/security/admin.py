@@ -51,6 +51,6 @@ def _cell(value: object) -> str:
 class LockoutAdmin(ReadOnlyAdmin):
     """Who is locked out of what; deleting a row lets the account try again at once."""
 
-    list_display = ("user", "kind", "failures", "disabled")
+    list_display = ("user", "kind", "failures", "strikes", "disabled")
     list_filter = ("kind", "disabled")
     search_fields = ("user__username",)

@@ -34,10 +34,14 @@ class Lockout(models.Model):
     kind = models.CharField(max_length=32)
     """"face", "otp", ...: a `LockoutRule.kind`."""
     failures = models.PositiveIntegerField(default=0)
+    """Consecutive failures of any kind: they set the back-off."""
+    strikes = models.PositiveIntegerField(default=0)
+    """Those of them that count toward disabling the kind (`LockoutRule`: for a face, the ones
+    somebody answers for; for passwords and codes, all)."""
     failed_at = models.FloatField(null=True, blank=True)
     """Unix time of the last failure (the security clock's, so tests can freeze it)."""
     disabled = models.BooleanField(default=False)
-    """Set after too many failures; cleared when the password is changed or reset."""
+    """Set after too many strikes; cleared when the password is changed or reset."""
 
     class Meta:
         constraints = [

@@ -2,10 +2,12 @@
 
 Lockouts follow NIST SP 800-63B-4 (throttling): per account and kind, after `backoff_after`
 consecutive failures at least `backoff_seconds` between tries (growing by `backoff_growth` with
-each further failure, up to `backoff_max_seconds`), after `disable_after` the kind is off until
-the password is changed or reset. Counters are rows (updated atomically with F expressions), so
-every server process sees them. A name that belongs to no account is counted alike in the cache
-(`name_lockout_*`), so a throttle never tells which names exist. Rate-limit windows live in
+each further failure, up to `backoff_max_seconds`); after `disable_after` consecutive strikes
+the kind is off until the password is changed or reset. Every failure is a strike, except the
+face failures nobody answers for (see `FACE`): those only slow the next try down. Counters
+are rows (updated atomically with F expressions), so every server process sees them. A name
+that belongs to no account is counted alike in the cache (`name_lockout_*`), so a throttle
+never tells which names exist. Rate-limit windows live in
 Django's cache (Redis with REDIS_URL). A refusal is `ThrottledError`, answered with 429 and
 Retry-After.
 
@@ -72,12 +74,21 @@ FACE = LockoutRule(
     "face",
     backoff_after=5,
     backoff_seconds=30.0,
+    backoff_growth=2.0,
+    backoff_max_seconds=3600.0,
     disable_after=50,
     disabled_code="face_login_disabled",
     disabled_message="Face login is disabled for this account after too many failed attempts. "
     "Log in with your password and a recovery code, then change your password to turn face "
     "login on again.",
 )
+"""Face checks. Each challenge counts as a failure when it is issued (an unanswered one stays
+one; a pass resets the count), so a challenge is never free: 30 s after 5, doubling up to an
+hour. Only failures somebody answers for are strikes toward disabling face login: after the
+account's password (a login's second step, a step-up), from an authenticated API client, or a
+live face that passed the liveness check and is not the user's. An anonymous client that
+abandons or fails challenges for someone else's name slows their face login down but cannot
+switch it off."""
 CODES = LockoutRule(
     "otp",
     backoff_after=5,
@@ -146,7 +157,7 @@ def lockout_check(*, user: AbstractBaseUser, rule: LockoutRule = FACE, claim: bo
     row = Lockout.objects.filter(user_id=user.pk, kind=rule.kind).first()
     if row is None:
         return False
-    _refuse(rule, row.failures, row.failed_at, row.disabled)
+    _refuse(rule, row.failures, row.failed_at, row.disabled or row.strikes >= rule.disable_after)
     if not claim or row.failures < rule.backoff_after:
         return False
     claimed = Lockout.objects.filter(pk=row.pk, failures=row.failures).update(
@@ -158,21 +169,37 @@ def lockout_check(*, user: AbstractBaseUser, rule: LockoutRule = FACE, claim: bo
 
 
 def lockout_failed(
-    *, user: AbstractBaseUser, rule: LockoutRule = FACE, counted: bool = False
+    *, user: AbstractBaseUser, rule: LockoutRule = FACE, counted: bool = False, strike: bool = True
 ) -> None:
     """Count one failure (atomically: concurrent failures all count); `counted` when
-    `lockout_check(claim=True)` already did."""
-    if not counted:
-        row, _ = Lockout.objects.get_or_create(user_id=user.pk, kind=rule.kind)
-        Lockout.objects.filter(pk=row.pk).update(failures=F("failures") + 1, failed_at=now())
-    Lockout.objects.filter(
-        user_id=user.pk, kind=rule.kind, failures__gte=rule.disable_after
-    ).update(disabled=True)
+    `lockout_check(claim=True)` already did. With `strike` it counts toward disabling too."""
+    row, _ = Lockout.objects.get_or_create(user_id=user.pk, kind=rule.kind)
+    changes = {} if counted else {"failures": F("failures") + 1, "failed_at": now()}
+    if strike:
+        changes["strikes"] = F("strikes") + 1
+    if changes:
+        Lockout.objects.filter(pk=row.pk).update(**changes)
+    Lockout.objects.filter(pk=row.pk, strikes__gte=rule.disable_after).update(disabled=True)
+
+
+def lockout_attempt(*, user: AbstractBaseUser, rule: LockoutRule = FACE) -> None:
+    """Refuse (`ThrottledError`) or count an attempt as a failure before it is made; its
+    success resets the count (`lockout_succeeded`), and `lockout_strike` makes its failure a
+    strike."""
+    counted = lockout_check(user=user, rule=rule, claim=True)
+    lockout_failed(user=user, rule=rule, counted=counted, strike=False)
+
+
+def lockout_strike(*, user: AbstractBaseUser, rule: LockoutRule = FACE) -> None:
+    """The failure of an attempt `lockout_attempt` counted is a strike."""
+    lockout_failed(user=user, rule=rule, counted=True, strike=True)
 
 
 def lockout_succeeded(*, user: AbstractBaseUser, rule: LockoutRule = FACE) -> None:
-    """A success resets the consecutive count (a disabled kind stays disabled)."""
-    Lockout.objects.filter(user_id=user.pk, kind=rule.kind).update(failures=0, failed_at=None)
+    """A success resets the consecutive counts (a disabled kind stays disabled)."""
+    Lockout.objects.filter(user_id=user.pk, kind=rule.kind).update(
+        failures=0, strikes=0, failed_at=None
+    )
 
 
 def name_lockout_check(*, name: str, rule: LockoutRule, claim: bool = False) -> bool:
@@ -181,7 +208,9 @@ def name_lockout_check(*, name: str, rule: LockoutRule, claim: bool = False) -> 
     failures_key, at_key, base = _name_keys(name, rule)
     failures = int(cache.get(failures_key) or 0)
     failed_at = cache.get(at_key)
-    _refuse(rule, failures, float(failed_at) if failed_at is not None else None, False)
+    strikes = int(cache.get(f"{base}:strikes") or 0)
+    at = float(failed_at) if failed_at is not None else None
+    _refuse(rule, failures, at, strikes >= rule.disable_after)
     if not claim or failures < rule.backoff_after:
         return False
     # One claim per count (add is atomic), as the row update above is for an account.
@@ -191,11 +220,26 @@ def name_lockout_check(*, name: str, rule: LockoutRule, claim: bool = False) -> 
     return True
 
 
-def name_lockout_failed(*, name: str, rule: LockoutRule, counted: bool = False) -> None:
+def name_lockout_failed(
+    *, name: str, rule: LockoutRule, counted: bool = False, strike: bool = True
+) -> None:
     """`lockout_failed` for a claimed name that belongs to no account."""
+    failures_key, at_key, base = _name_keys(name, rule)
     if not counted:
-        failures_key, at_key, _ = _name_keys(name, rule)
         _name_count(failures_key, at_key)
+    if strike:
+        _name_count(f"{base}:strikes", None)
+
+
+def name_lockout_attempt(*, name: str, rule: LockoutRule) -> None:
+    """`lockout_attempt` for a claimed name that belongs to no account."""
+    counted = name_lockout_check(name=name, rule=rule, claim=True)
+    name_lockout_failed(name=name, rule=rule, counted=counted, strike=False)
+
+
+def name_lockout_strike(*, name: str, rule: LockoutRule) -> None:
+    """`lockout_strike` for a claimed name that belongs to no account."""
+    name_lockout_failed(name=name, rule=rule, counted=True, strike=True)
 
 
 def _name_keys(name: str, rule: LockoutRule) -> tuple[str, str, str]:
@@ -203,18 +247,19 @@ def _name_keys(name: str, rule: LockoutRule) -> tuple[str, str, str]:
     return f"{base}:failures", f"{base}:at", base
 
 
-def _name_count(failures_key: str, at_key: str) -> None:
+def _name_count(failures_key: str, at_key: str | None) -> None:
     cache.add(failures_key, 0, timeout=NAME_LOCKOUT_SECONDS)
     try:
         cache.incr(failures_key)
         cache.touch(failures_key, timeout=NAME_LOCKOUT_SECONDS)
     except ValueError:  # evicted between add and incr
         cache.set(failures_key, 1, timeout=NAME_LOCKOUT_SECONDS)
-    cache.set(at_key, now(), timeout=NAME_LOCKOUT_SECONDS)
+    if at_key is not None:
+        cache.set(at_key, now(), timeout=NAME_LOCKOUT_SECONDS)
 
 
 def _refuse(rule: LockoutRule, failures: int, failed_at: float | None, disabled: bool) -> None:
-    if disabled or failures >= rule.disable_after:
+    if disabled:
         raise ThrottledError(gettext(rule.disabled_message), retry_after=0, code=rule.disabled_code)
     if failures >= rule.backoff_after and failed_at is not None:
         wait = rule.wait_after(failures) - (now() - failed_at)

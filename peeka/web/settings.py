@@ -321,9 +321,17 @@ PEEKA_ENROLL_MIN_FRAMES = 3
 PEEKA_ENROLL_MAX_FRAMES = 12
 PEEKA_LOGIN_MAX_FRAMES = 10
 """Frames one face-login page may send."""
-PEEKA_RATE_LIMITS = {"face": 30, "password": 30, "api": 240}
-"""Requests per minute: face-login and password-login requests per client IP, API calls per
-API key."""
+PEEKA_RATE_LIMITS = {
+    "face": 60,
+    "password": 30,
+    "api": 240,
+    "challenge": 12,
+    "challenge_key": 120,
+    "challenge_user": 6,
+}
+"""Requests per minute: face requests (every step of a challenge is one) and password logins
+per client IP, API calls per API key; liveness challenges started per client IP, per API key
+and per claimed name (which also counts each toward the account's face lockout)."""
 PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
 """Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
 PEEKA_LIVENESS = env_bool("PEEKA_LIVENESS", True)

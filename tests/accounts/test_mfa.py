@@ -136,7 +136,9 @@ def test_wrong_codes_make_the_account_wait_then_turn_codes_off(
     assert step(client, "totp", app.at(clock.now)) == (302, "/")
     # 100 consecutive wrong codes (NIST's ceiling) turn codes off until a password reset.
     Lockout.objects.update_or_create(
-        user=alice, kind="otp", defaults={"failures": 99, "failed_at": clock.now - 100}
+        user=alice,
+        kind="otp",
+        defaults={"failures": 99, "strikes": 99, "failed_at": clock.now - 100},
     )
     client = Client()
     password_first(client)

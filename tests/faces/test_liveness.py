@@ -1,7 +1,8 @@
-"""Liveness in the web app and the API, on the real recordings: enrollment and face login need
-a passed challenge by default, answers are single use, unknown users fail like wrong faces,
-the API's challenge endpoints vouch once for verify/identify, and production refuses the
-test-only fixed steps."""
+"""Liveness in the web app and the API, on the real recordings, through the interactive
+protocol: the server reveals one step at a time and times each answer on its own clock;
+enrollment and face login need a passed challenge; every step is answered once; unknown users
+fail like wrong faces; the API's challenge vouches once for verify/identify; a recording of the
+user, a pasted hand and a photo fail; and production refuses the test-only fixed steps."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
-from peeka.biometrics import RGBImage
+from peeka.biometrics import RGBImage, load_image
 from peeka.biometrics.liveness import video_frames
-from peeka.evaluation.liveness import moving_clip, stamps
+from peeka.evaluation.liveness import moving_clip, pasted_hand
 from peeka.faces.models import FaceTemplate, LivenessChallenge
 from peeka.security.models import AuditEvent
 from tests.webapp import PASSWORD, FrozenClock, logged_in, reauthenticated
+
+UPLOAD_SECONDS = 0.4
 
 
 def jpegs(frames: Sequence[RGBImage]) -> list[bytes]:
@@ -40,31 +43,54 @@ def jpegs(frames: Sequence[RGBImage]) -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def blinking(liveness_dir: Path) -> list[bytes]:
-    """The webcam clip at 10 fps (blinks at frames 29-35 and 56-61), as a browser sends it."""
-    frames = list(video_frames(liveness_dir / "face_video" / "tfjs_facemesh_input.mp4", stop=75))
-    return jpegs(frames[15:75:3])
+def webcam(liveness_dir: Path) -> list[RGBImage]:
+    """The webcam clip's first 90 frames (blinks at frames 29-35 and 56-61)."""
+    return list(video_frames(liveness_dir / "face_video" / "tfjs_facemesh_input.mp4", stop=90))
+
+
+@pytest.fixture(scope="module")
+def blink(webcam: list[RGBImage]) -> list[bytes]:
+    """One step's recording at 10 fps, as a browser sends it: open eyes, a blink, open."""
+    return jpegs(webcam[15:45:3])
+
+
+@pytest.fixture(scope="module")
+def blink_again(webcam: list[RGBImage]) -> list[bytes]:
+    return jpegs(webcam[45:75:3])
+
+
+@pytest.fixture(scope="module")
+def look(webcam: list[RGBImage]) -> list[bytes]:
+    """Looking at the camera (an enrollment's last step)."""
+    return jpegs(webcam[63:90:3])
 
 
 @pytest.fixture(scope="module")
 def waved_photo(liveness_dir: Path) -> list[bytes]:
     """A still of the same person (frame 10 of the clip) waved in front of the camera."""
-    from peeka.biometrics import load_image
-
     still = load_image(
         liveness_dir / "face_still" / "eyes_open" / "tfjs_facemesh_input_f0010_open.jpg"
     )
-    return jpegs(moving_clip(still, 20))
+    return jpegs(moving_clip(still, 10))
 
 
 @pytest.fixture(autouse=True)
-def blink_only(settings: SettingsWrapper) -> None:
+def blink_only(settings: SettingsWrapper, clock: FrozenClock) -> None:
     settings.PEEKA_LIVENESS = True
     settings.PEEKA_LIVENESS_FIXED_STEPS = ["blink"]
 
 
 def _files(frames: list[bytes]) -> list[SimpleUploadedFile]:
     return [SimpleUploadedFile(f"f{i}.jpg", f, "image/jpeg") for i, f in enumerate(frames)]
+
+
+def recorded(frames: list[bytes], clock: FrozenClock, *, skew_ms: int = 0) -> dict[str, object]:
+    """A step's frames as the page sends them: recorded at 10 fps from now on (the client's
+    clock runs with the server's, `skew_ms` off), arriving once recorded and uploaded."""
+    start = round(clock.now * 1000) + skew_ms
+    clock.now += (len(frames) - 1) / 10 + UPLOAD_SECONDS
+    stamps = [start + 100 * i for i in range(len(frames))]
+    return {"frames": _files(frames), "timestamps": ",".join(map(str, stamps))}
 
 
 def challenge(client: Client, **fields: str) -> dict[str, object]:
@@ -75,30 +101,61 @@ def challenge(client: Client, **fields: str) -> dict[str, object]:
 
 
 def answer(
-    client: Client, url: str, challenge_id: object, frames: list[bytes], **extra: str
-) -> tuple[int, dict[str, object]]:
-    data = {"challenge": str(challenge_id), "frames": _files(frames),
-            "timestamps": ",".join(map(str, stamps(len(frames)))), **extra}  # fmt: skip
+    client: Client, url: str, challenge_id: object, frames: list[bytes], clock: FrozenClock,
+    **extra: str,
+) -> tuple[int, dict[str, object]]:  # fmt: skip
+    data = {"challenge": str(challenge_id), **recorded(frames, clock), **extra}
     response = client.post(url, data)
     return response.status_code, dict(response.json())
 
 
-def enroll_live(user: User, frames: list[bytes]) -> tuple[int, dict[str, object]]:
+def perform(
+    client: Client, url: str, issued: dict[str, object], steps: list[list[bytes]],
+    clock: FrozenClock, **extra: str,
+) -> tuple[int, dict[str, object]]:  # fmt: skip
+    """Answer each step revealed with the next recording of `steps`, until the server gives
+    its answer (no next step)."""
+    status, body = 0, dict[str, object]()
+    for frames in steps:
+        status, body = answer(client, url, issued["id"], frames, clock, **extra)
+        if "step" not in body:
+            break
+    return status, body
+
+
+def enroll_live(user: User, steps: list[list[bytes]], clock: FrozenClock) -> dict[str, object]:
     client = reauthenticated(user)
     issued = challenge(client, purpose="enroll")
-    assert issued["steps"] == ["blink"] and issued["prompts"] == ["Blink once"]
-    return answer(client, "/face/enroll/frames/", issued["id"], frames, consent="1", scheme="iom")
+    assert (issued["step"], issued["index"], issued["count"]) == ("blink", 0, 2)
+    status, body = perform(client, "/face/enroll/frames/", issued, steps, clock, consent="1",
+                           scheme="iom")  # fmt: skip
+    body["status"] = status
+    return body
 
 
-def test_enrollment_and_login_pass_with_a_live_blink(alice: User, blinking: list[bytes]) -> None:
-    status, body = enroll_live(alice, blinking)
+def test_enrollment_and_login_go_one_revealed_step_at_a_time(
+    alice: User, blink: list[bytes], look: list[bytes], clock: FrozenClock
+) -> None:
+    client = reauthenticated(alice)
+    issued = challenge(client, purpose="enroll")
+    assert set(issued) == {"id", "step", "prompt", "index", "count", "expires_at", "status"}
+    assert (issued["step"], issued["prompt"]) == ("blink", "Blink once")
+    url = "/face/enroll/frames/"
+    status, body = answer(client, url, issued["id"], blink, clock, consent="1", scheme="iom")
+    assert (status, body) == (200, {"ok": False, "step": "look", "index": 1, "count": 2,
+                                    "prompt": "Look straight at the camera"})  # fmt: skip
+    row = LivenessChallenge.objects.get(pk=issued["id"])
+    assert row.done == 1 and len(bytes(row.reference)) == 512  # the first step's face, hashed
+    status, body = answer(client, url, issued["id"], look, clock, consent="1", scheme="iom")
     assert status == 200 and body["ok"] is True, body
     assert FaceTemplate.objects.get(user=alice).frames_used >= 3
+    row.refresh_from_db()
+    assert row.passed and bytes(row.reference) == b"" and bytes(row.reference_seed) == b""
 
     client = Client()
     client.get("/face/login/")
     issued = challenge(client, purpose="login", username="alice")
-    status, body = answer(client, "/face/login/frames/", issued["id"], blinking)
+    status, body = answer(client, "/face/login/frames/", issued["id"], blink, clock)
     assert body == {"passed": True, "next": "/accounts/login/next/"}  # then a second factor
     assert not client.get("/").context["user"].is_authenticated
     client.post("/accounts/login/next/", {"method": "password", "password": PASSWORD})
@@ -106,36 +163,189 @@ def test_enrollment_and_login_pass_with_a_live_blink(alice: User, blinking: list
     assert AuditEvent.objects.filter(event="liveness_login", success=True, user=alice).exists()
 
 
-def test_a_waved_photo_neither_enrolls_nor_logs_in(
-    alice: User, blinking: list[bytes], waved_photo: list[bytes]
-) -> None:
-    status, body = enroll_live(alice, waved_photo)
-    assert status == 400 and body["ok"] is False and not FaceTemplate.objects.exists()
-    assert enroll_live(alice, blinking)[0] == 200
+def test_the_next_step_is_revealed_only_when_the_current_one_passed(
+    alice: User, blink: list[bytes], blink_again: list[bytes], look: list[bytes],
+    waved_photo: list[bytes], clock: FrozenClock, settings: SettingsWrapper,
+) -> None:  # fmt: skip
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    settings.PEEKA_LIVENESS_FIXED_STEPS = ["blink", "open_mouth", "turn_left"]
     client = Client()
     issued = challenge(client, purpose="login", username="alice")
-    status, body = answer(client, "/face/login/frames/", issued["id"], waved_photo)
-    assert body["passed"] is False and "Blink once" in str(body["hint"])
-    assert not client.get("/").context["user"].is_authenticated
+    assert (issued["step"], issued["count"]) == ("blink", 3)
+    assert "open_mouth" not in str(issued) and "turn_left" not in str(issued)
+    url = "/face/login/frames/"
+    _, body = answer(client, url, issued["id"], blink, clock)
+    assert body == {"passed": False, "step": "open_mouth", "prompt": "Open your mouth",
+                    "index": 1, "count": 3}  # fmt: skip
+    assert "turn_left" not in str(body)
+    # The recording has no open mouth: the challenge ends, and its next step stays unknown.
+    _status, body = answer(client, url, issued["id"], blink_again, clock)
+    assert body == {"passed": False, "hint": "Open your mouth, clearly, in view of the camera."}
     row = LivenessChallenge.objects.get(pk=issued["id"])
-    assert row.used and not row.passed and row.verdict == "steps"
+    assert (row.used, row.passed, row.verdict, row.done) == (True, False, "steps", 1)
+    assert answer(client, url, issued["id"], blink, clock)[1]["passed"] is False
+    assert LivenessChallenge.objects.get(pk=issued["id"]).verdict == "steps"  # kept
+    # A photo fails at the first step.
+    issued = challenge(Client(), purpose="login", username="alice")
+    assert answer(client, url, issued["id"], waved_photo, clock)[1]["passed"] is False
+
+
+def test_each_answer_is_timed_on_the_servers_clock(
+    alice: User, blink: list[bytes], blink_again: list[bytes], look: list[bytes],
+    clock: FrozenClock, settings: SettingsWrapper,
+) -> None:  # fmt: skip
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    url = "/face/login/frames/"
+
+    def verdict_of(issued: dict[str, object]) -> str:
+        return LivenessChallenge.objects.get(pk=issued["id"]).verdict
+
+    # Sent before the frames could have been recorded after the reveal (1 s for 0.9 s of
+    # frames stamped 3 s long).
+    client = Client()
+    issued = challenge(client, purpose="login", username="alice")
+    data = recorded(blink, clock)
+    data["timestamps"] = ",".join(str(3_000_000 + 300 * i) for i in range(len(blink)))
+    assert client.post(url, {"challenge": issued["id"], **data}).json()["passed"] is False
+    assert verdict_of(issued) == "too_fast"
+    # Sent 20 s after the reveal: time enough to find or make a matching clip.
+    issued = challenge(client, purpose="login", username="alice")
+    clock.now += 20
+    assert answer(client, url, issued["id"], blink, clock)[1]["passed"] is False
+    assert verdict_of(issued) == "too_slow"
+    # The second step stamped on a clock 5 s off the first one's.
+    settings.PEEKA_LIVENESS_FIXED_STEPS = ["blink", "blink"]
+    issued = challenge(client, purpose="login", username="alice")
+    assert "step" in answer(client, url, issued["id"], blink, clock)[1]
+    data = recorded(blink_again, clock, skew_ms=-5000)
+    assert client.post(url, {"challenge": issued["id"], **data}).json()["passed"] is False
+    assert verdict_of(issued) == "clock"
+    # The same two steps answered in time pass.
+    issued = challenge(client, purpose="login", username="alice")
+    _status, body = perform(client, url, issued, [blink, blink_again], clock)
+    assert body["passed"] is True, body
+
+
+def test_a_recording_of_the_user_cannot_answer_the_challenges_the_server_draws(
+    alice: User, blink: list[bytes], blink_again: list[bytes], look: list[bytes],
+    clock: FrozenClock, settings: SettingsWrapper,
+) -> None:  # fmt: skip
+    """The attacker holds a recording of alice blinking, twice. Whatever the server draws
+    (a head turn always among the steps), it gets no further than a blink."""
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    del settings.PEEKA_LIVENESS_FIXED_STEPS
+    reached = []
+    for _ in range(5):
+        client = Client()
+        issued = challenge(client, purpose="login", username="alice")
+        assert issued["status"] == 200 and 2 <= int(str(issued["count"])) <= 3
+        _status, body = perform(client, "/face/login/frames/", issued, [blink, blink_again], clock)
+        assert body["passed"] is False
+        reached.append(LivenessChallenge.objects.get(pk=issued["id"]).done)
+        clock.now += 3600  # past any wait the failures earned
+    assert max(reached) <= 1
+
+
+def test_challenges_are_never_free_and_every_name_is_throttled_alike(
+    alice: User, bob: User, blink: list[bytes], look: list[bytes], clock: FrozenClock,
+    settings: SettingsWrapper,
+) -> None:  # fmt: skip
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    limits = settings.PEEKA_RATE_LIMITS
+    # The per-address and per-name rate limits: below.
+    settings.PEEKA_RATE_LIMITS = {**limits, "challenge": 100, "challenge_user": 100}
+    clock.now += 60  # a new minute: the enrollment's challenge counted for alice too
+    refusals = {}
+    for name in ("alice", "bob", "nobody"):  # a face, an account without one, no account
+        answers = [challenge(Client(), purpose="login", username=name) for _ in range(6)]
+        assert [a["status"] for a in answers] == [200] * 5 + [429]  # none was answered
+        refusals[name] = {k: answers[-1][k] for k in ("code", "message", "status")}
+    assert refusals["alice"] == refusals["bob"] == refusals["nobody"]
+    assert AuditEvent.objects.filter(event="challenge_login", reason="issued").count() == 15
+    throttled = AuditEvent.objects.filter(event="challenge_login", reason="throttled")
+    assert sorted(throttled.values_list("username", flat=True)) == ["alice", "bob", "nobody"]
+    # Abandoned challenges slow the next one down but are no strikes: face login stays on.
+    from peeka.security.models import Lockout
+
+    row = Lockout.objects.get(user=alice, kind="face")
+    assert (row.failures, row.strikes, row.disabled) == (5, 0, False)
+    clock.now += 31
+    client = Client()
+    issued = challenge(client, purpose="login", username="alice")
+    _status, body = answer(client, "/face/login/frames/", issued["id"], blink, clock)
+    assert body["passed"] is True
+    row.refresh_from_db()
+    assert (row.failures, row.strikes) == (0, 0)  # a pass resets the count
+    # Per address and per API key, whatever names are claimed; per name, from any address.
+    settings.PEEKA_RATE_LIMITS = {**limits, "challenge": 2, "challenge_key": 3}
+    clock.now += 60
+    codes = [challenge(Client(), purpose="login", username=f"u{i}").get("code") for i in range(3)]
+    assert codes == [None, None, "rate_limited"]
+    settings.PEEKA_RATE_LIMITS = {**limits, "challenge_user": 2}
+    clock.now += 60
+    codes = [
+        challenge(Client(REMOTE_ADDR=f"192.0.2.{i}"), purpose="login", username="carol").get("code")
+        for i in range(3)
+    ]
+    assert codes == [None, None, "rate_limited"]
+    settings.PEEKA_RATE_LIMITS = {**limits, "challenge_key": 3}
+    clock.now += 60
+    key = ApiClient.create("kiosk-app")[1]
+    api = Client(headers={"X-API-Key": key}, REMOTE_ADDR="192.0.2.9")
+    started = [api.post("/api/v1/liveness/challenges", {"user": f"s{i}"}) for i in range(4)]
+    assert [r.status_code for r in started] == [201, 201, 201, 429]
+
+
+def test_strikes_come_from_failures_somebody_answers_for(
+    alice: User, blink: list[bytes], look: list[bytes], waved_photo: list[bytes],
+    liveness_dir: Path, clock: FrozenClock, settings: SettingsWrapper,
+) -> None:  # fmt: skip
+    """Only failures somebody answers for count toward switching alice's face login off: after
+    her password, or a live face that is not hers. An anonymous photo only slows it down."""
+    from peeka.security.models import Lockout
+
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    url = "/face/login/frames/"
+
+    def strikes() -> int:
+        return Lockout.objects.get(user=alice, kind="face").strikes
+
+    client = Client()  # an anonymous photo: no live face, no strike
+    issued = challenge(client, purpose="login", username="alice")
+    assert answer(client, url, issued["id"], waved_photo, clock)[1]["passed"] is False
+    assert strikes() == 0
+    client = Client()  # after alice's password: a strike
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    issued = challenge(client, purpose="login", username="alice")
+    assert answer(client, url, issued["id"], waved_photo, clock)[1]["passed"] is False
+    assert strikes() == 1 and LivenessChallenge.objects.get(pk=issued["id"]).accountable
+    # Someone else, live, anonymous: a strike too (they passed liveness, not as alice).
+    settings.PEEKA_LIVENESS_FIXED_STEPS = ["thumbs_up"]
+    gesture = list(video_frames(liveness_dir / "face_video" / "mps_gesture_test_video.mp4",
+                                stop=48))  # fmt: skip
+    client = Client()
+    issued = challenge(client, purpose="login", username="alice")
+    assert answer(client, url, issued["id"], jpegs(gesture[0:48:3]), clock)[1]["passed"] is False
+    assert LivenessChallenge.objects.get(pk=issued["id"]).verdict == "no_match"
+    assert strikes() == 2
 
 
 def test_an_answer_counts_once_and_unknown_users_fail_like_wrong_faces(
-    alice: User, bob: User, blinking: list[bytes]
+    alice: User, bob: User, blink: list[bytes], look: list[bytes], clock: FrozenClock
 ) -> None:
-    assert enroll_live(alice, blinking)[0] == 200
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
     client = Client()
     issued = challenge(client, purpose="login", username="alice")
-    assert answer(client, "/face/login/frames/", issued["id"], blinking)[1]["passed"] is True
+    url = "/face/login/frames/"
+    assert answer(client, url, issued["id"], blink, clock)[1]["passed"] is True
     again = Client()
-    assert answer(again, "/face/login/frames/", issued["id"], blinking)[1]["passed"] is False
+    assert answer(again, url, issued["id"], blink, clock)[1]["passed"] is False
     assert LivenessChallenge.objects.get(pk=issued["id"]).verdict == "ok"  # first answer kept
     for name in ("nobody", "bob"):  # unknown, and a user without a face
         other = Client()
         issued = challenge(other, purpose="login", username=name)
         assert issued["status"] == 200
-        assert answer(other, "/face/login/frames/", issued["id"], blinking)[1] == {
+        assert answer(other, url, issued["id"], blink, clock)[1] == {
             "passed": False, "hint": "Not recognised. Try again."
         }  # fmt: skip
     reasons = set(
@@ -147,9 +357,10 @@ def test_an_answer_counts_once_and_unknown_users_fail_like_wrong_faces(
 
 
 def test_step_up_by_face_needs_the_live_user_and_expires(
-    alice: User, bob: User, blinking: list[bytes], waved_photo: list[bytes], clock: FrozenClock
-) -> None:
-    assert enroll_live(alice, blinking)[1]["ok"] is True
+    alice: User, bob: User, blink: list[bytes], look: list[bytes], waved_photo: list[bytes],
+    clock: FrozenClock,
+) -> None:  # fmt: skip
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
     client = logged_in(alice)  # a session without a recent step-up
     response = client.get("/accounts/password/")
     assert response["Location"] == "/accounts/step-up/?next=%2Faccounts%2Fpassword%2F"
@@ -157,11 +368,11 @@ def test_step_up_by_face_needs_the_live_user_and_expires(
     url = "/face/step-up/frames/?next=/accounts/password/"
     # A waved photo of alice, or bob's session with alice's live face, does not step up.
     issued = challenge(client, purpose="stepup")
-    assert answer(client, url, issued["id"], waved_photo)[1]["passed"] is False
+    assert answer(client, url, issued["id"], waved_photo, clock)[1]["passed"] is False
     assert challenge(logged_in(bob), purpose="stepup")["status"] == 400  # bob has no face
     issued = challenge(client, purpose="stepup")
     key = client.session.session_key
-    assert answer(client, url, issued["id"], blinking)[1] == {
+    assert answer(client, url, issued["id"], blink, clock)[1] == {
         "passed": True,
         "next": "/accounts/password/",
     }
@@ -175,63 +386,89 @@ def test_step_up_by_face_needs_the_live_user_and_expires(
     assert sorted(reasons) == ["ok", "steps"]
 
 
-def test_without_a_challenge_nothing_enrolls_or_logs_in(alice: User, blinking: list[bytes]) -> None:
+def test_without_a_challenge_nothing_enrolls_or_logs_in(alice: User, blink: list[bytes]) -> None:
     client = reauthenticated(alice)
-    response = client.post("/face/enroll/frames/", {"frames": _files(blinking[:5]), "consent": "1"})
+    response = client.post("/face/enroll/frames/", {"frames": _files(blink[:5]), "consent": "1"})
     assert response.status_code == 400 and not FaceTemplate.objects.exists()
     response = Client().post(
-        "/face/login/frame/", {"frame": _files(blinking[:1])[0], "username": "alice"}
+        "/face/login/frame/", {"frame": _files(blink[:1])[0], "username": "alice"}
     )
     assert response.status_code == 403
     assert challenge(Client(), purpose="enroll")["status"] == 403  # not logged in
     assert challenge(Client(), purpose="login")["status"] == 400  # no username, no kiosk
 
 
-def test_the_api_challenge_vouches_once_for_verify_and_identify(
-    blinking: list[bytes], waved_photo: list[bytes], db: None
-) -> None:
+def test_the_api_reveals_steps_and_its_challenge_vouches_once_for_verify_and_identify(
+    blink: list[bytes], look: list[bytes], waved_photo: list[bytes], clock: FrozenClock,
+    db: None,
+) -> None:  # fmt: skip
     key = ApiClient.create("kiosk-app")[1]
     other_key = ApiClient.create("other-app")[1]
     headers = {"X-API-Key": key}
     client = Client()
-    enrolled = client.post("/api/v1/enrollments", {"user": "p1", "images": _files(blinking[:3])},
+    enrolled = client.post("/api/v1/enrollments", {"user": "p1", "images": _files(look[:3])},
                            headers=headers)  # fmt: skip
     assert enrolled.status_code == 201
 
     def start(user: str = "", use: str = key) -> str:
         response = client.post("/api/v1/liveness/challenges", {"user": user} if user else {},
                                headers={"X-API-Key": use})  # fmt: skip
-        assert response.status_code == 201 and response.json()["steps"] == ["blink"]
-        return str(response.json()["id"])
+        body = response.json()
+        assert response.status_code == 201 and body["steps"] == ["blink"], body
+        assert (body["step"], body["prompt"], body["steps_total"]) == ("blink", "Blink once", 1)
+        return str(body["id"])
 
     def frames(challenge_id: str, shots: list[bytes], use: str = key) -> dict[str, object]:
-        data = {"frames": _files(shots), "timestamps": ",".join(map(str, stamps(len(shots))))}
-        response = client.post(f"/api/v1/liveness/challenges/{challenge_id}/frames", data,
-                               headers={"X-API-Key": use})  # fmt: skip
+        response = client.post(f"/api/v1/liveness/challenges/{challenge_id}/frames",
+                               recorded(shots, clock), headers={"X-API-Key": use})  # fmt: skip
         assert response.status_code < 500
         return dict(response.json())
 
+    done = {"done": True, "step": None, "prompt": None, "steps_done": 1, "steps_total": 1}
     one = start("p1")
-    assert frames(one, blinking) == {"passed": True, "user": "p1"}
+    assert frames(one, blink) == {"passed": True, "user": "p1", **done}
     verify = client.post("/api/v1/verify", {"user": "p1", "challenge": one}, headers=headers)
     assert verify.json() == {"match": True}
     again = client.post("/api/v1/verify", {"user": "p1", "challenge": one}, headers=headers)
     assert again.json() == {"match": False}  # a challenge vouches once
 
     anyone = start()
-    assert frames(anyone, blinking) == {"passed": True, "user": "p1"}
-    assert frames(anyone, blinking)["passed"] is False  # answered already
+    assert frames(anyone, blink) == {"passed": True, "user": "p1", **done}
+    assert frames(anyone, blink)["passed"] is False  # answered already
     found = client.post("/api/v1/identify", {"challenge": anyone}, headers=headers)
     assert found.json() == {"user": "p1"}
 
     photo = start("p1")
-    assert frames(photo, waved_photo) == {"passed": False, "user": None}
+    assert frames(photo, waved_photo) == {"passed": False, "user": None, **done,
+                                           "steps_done": 0}  # fmt: skip
     elsewhere = start(use=other_key)  # that client has no subjects: nobody to find
-    assert frames(elsewhere, blinking, use=other_key) == {"passed": False, "user": None}
-    assert "not_found" in str(frames(one, blinking, use=other_key))
-    data = {"frames": _files(blinking[:6]), "timestamps": "1,x"}
+    assert frames(elsewhere, blink, use=other_key)["passed"] is False
+    assert "not_found" in str(frames(one, blink, use=other_key))
+    data = {"frames": _files(blink[:6]), "timestamps": "1,x"}
     bad = client.post(f"/api/v1/liveness/challenges/{start()}/frames", data, headers=headers)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_timestamps"
+
+
+def test_a_hand_must_come_into_view_and_move_like_a_hand(
+    liveness_dir: Path, webcam: list[RGBImage], clock: FrozenClock, settings: SettingsWrapper,
+    db: None,
+) -> None:  # fmt: skip
+    """The gesture clip's thumbs up passes; a photo of a thumbs up pasted beside the face of
+    the webcam clip (moved, turned and tilted in each frame) does not."""
+    settings.PEEKA_LIVENESS_FIXED_STEPS = ["thumbs_up"]
+    key = ApiClient.create("kiosk-app")[1]
+    client = Client(headers={"X-API-Key": key})
+    gesture = list(video_frames(liveness_dir / "face_video" / "mps_gesture_test_video.mp4",
+                                stop=48))  # fmt: skip
+    like = load_image(liveness_dir / "hands" / "thumbs_up" / "hagrid_gestures_like.jpg")
+    pasted = pasted_hand([f for f in webcam[15:45:3]], like, start=5)
+    verdicts = []
+    for shots in (jpegs(gesture[0:48:3]), jpegs(pasted)):
+        issued = client.post("/api/v1/liveness/challenges").json()
+        client.post(f"/api/v1/liveness/challenges/{issued['id']}/frames", recorded(shots, clock))
+        verdicts.append(LivenessChallenge.objects.get(pk=issued["id"]).verdict)
+    # The real hand passes liveness (then finds nobody enrolled); the pasted one fails.
+    assert verdicts == ["no_match", "hand"]
 
 
 def test_production_settings_refuse_fixed_steps() -> None:
@@ -243,12 +480,13 @@ def test_production_settings_refuse_fixed_steps() -> None:
 
 
 def test_thresholds_come_from_the_settings(
-    alice: User, blinking: list[bytes], settings: SettingsWrapper
-) -> None:
-    """Holding a step for more frames than a blink lasts: the same recording now fails."""
-    assert enroll_live(alice, blinking)[0] == 200
-    settings.PEEKA_LIVENESS_POLICY = {"min_frames": 50}
+    alice: User, blink: list[bytes], look: list[bytes], settings: SettingsWrapper,
+    clock: FrozenClock,
+) -> None:  # fmt: skip
+    """Asking more frames of a step than the recording has: the same recording now fails."""
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    settings.PEEKA_LIVENESS_POLICY = {"step_min_frames": 15}
     client = Client()
     issued = challenge(client, purpose="login", username="alice")
-    assert answer(client, "/face/login/frames/", issued["id"], blinking)[1]["passed"] is False
+    assert answer(client, "/face/login/frames/", issued["id"], blink, clock)[1]["passed"] is False
     assert LivenessChallenge.objects.get(pk=issued["id"]).verdict == "frames"

@@ -110,11 +110,12 @@ def test_the_move_keeps_every_audit_event_and_lockout_counter(
     AuditEvent = apps.get_model("security", "AuditEvent")
     Lockout = apps.get_model("security", "Lockout")
     assert list(AuditEvent.objects.order_by("pk").values(*AUDIT_FIELDS)) == before["audit"]
-    assert set(Lockout.objects.values_list("user_id", "kind", "failures", "failed_at",
-                                           "disabled")) == {
-        (before["face"], "face", 7, 123.0, False),
-        (before["both"], "face", 50, None, True),
-        (before["both"], "otp", 3, 456.0, False),
+    # Every failure counted before strikes existed counted toward disabling: strikes = failures.
+    assert set(Lockout.objects.values_list("user_id", "kind", "failures", "strikes",
+                                           "failed_at", "disabled")) == {
+        (before["face"], "face", 7, 7, 123.0, False),
+        (before["both"], "face", 50, 50, None, True),
+        (before["both"], "otp", 3, 3, 456.0, False),
     }  # fmt: skip
     assert not Lockout.objects.filter(user_id=before["clean"]).exists()
     assert "security_auditevent" in tables() and "faces_auditevent" not in tables()

@@ -36,8 +36,13 @@ def plain_face_login(settings: SettingsWrapper) -> None:
     settings.PEEKA_LIVENESS = False  # one frame per attempt keeps these tests short
 
 
-def attempt(frame: bytes, username: str = "alice") -> tuple[int, dict[str, object], str | None]:
+def attempt(
+    frame: bytes, username: str = "alice", *, after_password: bool = False
+) -> tuple[int, dict[str, object], str | None]:
     client = Client()
+    if after_password:  # the login's second step: somebody answers for this attempt
+        login = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+        assert login["Location"] == "/accounts/login/next/"
     client.get("/face/login/")
     response = client.post(
         "/face/login/frame/",
@@ -63,13 +68,18 @@ def test_five_failures_make_the_account_wait_30_seconds(
     assert attempt(frames["biden"])[0] == 200  # and the next failure does not wait
 
 
-def test_fifty_failures_turn_face_login_off_until_the_password_changes(
+def test_fifty_strikes_turn_face_login_off_until_the_password_changes(
     alice: User, frames: dict[str, bytes], clock: FrozenClock
 ) -> None:
     enrolled = enroll(reauthenticated(alice), burst(frames["obama"]), "iom")
     codes = list(enrolled["recovery_codes"])  # type: ignore[call-overload]
-    Lockout.objects.create(user=alice, kind="face", failures=49, failed_at=clock.now - 100)
-    assert attempt(frames["biden"])[0] == 200  # the 50th failure
+    Lockout.objects.create(
+        user=alice, kind="face", failures=49, strikes=49, failed_at=clock.now - 4000
+    )
+    assert attempt(frames["biden"])[0] == 200  # anonymous: the 50th failure, not a strike
+    clock.now += 4000
+    assert Lockout.objects.get(user=alice, kind="face").strikes == 49
+    assert attempt(frames["biden"], after_password=True)[0] == 200  # the 50th strike
     clock.now += 3600
     status, body, retry = attempt(frames["obama2"])
     assert status == 429 and body["code"] == "face_login_disabled" and retry is None
@@ -91,6 +101,28 @@ def test_fifty_failures_turn_face_login_off_until_the_password_changes(
         {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
     )
     assert changed.status_code == 302
+    assert attempt(frames["obama2"])[1]["passed"] is True
+
+
+def test_anonymous_failures_slow_face_login_down_but_never_switch_it_off(
+    alice: User, frames: dict[str, bytes], clock: FrozenClock
+) -> None:
+    """Someone who knows alice's name fails her face login for days: each wait doubles up to
+    an hour, and her face still logs her in after it."""
+    assert enroll(reauthenticated(alice), burst(frames["obama"]), "iom")["ok"] is True
+    waits: list[int] = []
+    failures = 0
+    while failures < 60:
+        status, _, retry = attempt(frames["biden"])
+        if status == 429:
+            waits.append(int(retry or 0))
+            clock.now += waits[-1]
+        else:
+            failures += 1
+    row = Lockout.objects.get(user=alice, kind="face")
+    assert row.failures == 60 and row.strikes == 0 and not row.disabled
+    assert waits[:5] == [30, 60, 120, 240, 480] and max(waits) == 3600
+    clock.now += 3600
     assert attempt(frames["obama2"])[1]["passed"] is True
 
 
@@ -164,7 +196,8 @@ def test_the_password_wait_doubles_from_30_seconds_to_an_hour() -> None:
         0, 30, 60, 120, 240, 480, 960, 1920, 3600, 3600
     ]  # fmt: skip
     assert PASSWORDS.disable_after == 100  # NIST SP 800-63B-4's ceiling
-    assert FACE.wait_after(5) == FACE.wait_after(40) == 30  # the face's stays fixed
+    # The face's doubles too: its anonymous failures never disable it, so waiting is the limit.
+    assert [FACE.wait_after(n) for n in (5, 6, 12, 40)] == [30, 60, 3600, 3600]
 
 
 def _outcome(check: Callable[[], object]) -> tuple[str, int, str] | None:

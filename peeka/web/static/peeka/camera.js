@@ -88,23 +88,17 @@ const Peeka = (() => {
     ring.setAttribute("aria-valuenow", String(Math.round(fraction * 100)));
   }
 
-  // A liveness challenge: show each step's prompt in turn while recording about 10 frames a
-  // second; the server decides whether the steps were done.
-  async function perform({ video, status, prompt, icon, ring, challenge, perStepMs = 1800 }) {
+  // One step of a liveness challenge: show its prompt and record about 10 frames a second for
+  // `stepMs`, from the moment it is shown. The server reveals the next step only when this one
+  // passed, and times each answer on its own clock.
+  async function recordStep({ video, prompt, icon, ring, step, stepMs }) {
     const frames = [];
     const timestamps = [];
-    const total = challenge.steps.length * perStepMs + 400;
+    prompt.textContent = `Step ${step.index + 1} of ${step.count}: ${step.prompt}`;
+    icon.textContent = ICONS[step.step] || "";
     const started = performance.now();
-    let shown = -1;
-    while (performance.now() - started < total) {
-      const elapsed = performance.now() - started;
-      const index = Math.min(challenge.steps.length - 1, Math.floor(Math.max(0, elapsed - 400) / perStepMs));
-      if (index !== shown) {
-        shown = index;
-        prompt.textContent = `Step ${index + 1} of ${challenge.steps.length}: ${challenge.prompts[index]}`;
-        icon.textContent = ICONS[challenge.steps[index]] || "";
-      }
-      setRing(ring, Math.min(1, elapsed / total));
+    while (performance.now() - started < stepMs) {
+      setRing(ring, Math.min(1, (performance.now() - started) / stepMs));
       const at = Math.round(performance.timeOrigin + performance.now());
       frames.push(await grab(video));
       timestamps.push(at);
@@ -113,7 +107,6 @@ const Peeka = (() => {
     }
     setRing(ring, 1);
     icon.textContent = "";
-    status.textContent = "Checking…";
     return { frames, timestamps };
   }
 
@@ -131,20 +124,30 @@ const Peeka = (() => {
     return post(url, form);
   }
 
-  // The whole liveness round trip of a page: get a challenge, perform it in front of the camera
-  // (the page has #prompt, #step-icon and #ring), send the frames with `fields`; the server's
-  // JSON answer, or {message} when no challenge could be had.
-  async function liveCheck({ video, status, challengeUrl, challengeFields, sendUrl, fields }) {
+  // The whole liveness round trip of a page: get a challenge, then for each step the server
+  // reveals, perform it in front of the camera (the page has #prompt, #step-icon and #ring) and
+  // send its frames with `fields`, until the server gives its answer (no next step): the
+  // server's JSON answer, or {message} when no challenge could be had.
+  async function liveCheck({
+    video, status, challengeUrl, challengeFields, sendUrl, fields, stepMs = 2000,
+  }) {
     const issued = await newChallenge(challengeUrl, challengeFields);
     if (issued.status !== 200) return { message: issued.body.message || "Try again." };
-    const recording = await perform({
-      video, status, challenge: issued.body,
+    const page = {
+      video,
       prompt: document.getElementById("prompt"),
       icon: document.getElementById("step-icon"),
       ring: document.getElementById("ring"),
-    });
-    const { body } = await send(sendUrl, recording, { ...fields, challenge: issued.body.id });
-    return body;
+    };
+    let step = issued.body;
+    for (;;) {
+      status.textContent = "";
+      const recording = await recordStep({ ...page, step, stepMs });
+      status.textContent = "Checking…";
+      const { body } = await send(sendUrl, recording, { ...fields, challenge: issued.body.id });
+      if (!body.step) return body;
+      step = body;
+    }
   }
 
   // The camera pages' common start: #video, #status and the #start button, which stays
