@@ -153,13 +153,15 @@ def _on_fresh_server(
         env = _server_env(Path(folder))
         key = _prepare(env)
         port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
-             "--bind", f"{_HOST}:{port}", "--workers", "1", "--timeout", "120"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+        log = Path(folder) / "server.log"
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
+                 "--bind", f"{_HOST}:{port}", "--workers", "1", "--timeout", "120"],
+                env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         try:
-            _wait_until_up(port, server)
+            _wait_until_up(port, server, log)
             worker = _worker_pid(server.pid)
             # Ordinary requests first: every model and key is loaded before the one measured.
             first = _multipart({"user": "p1"}, {"image": small[0]}, same_name="images")

@@ -7,9 +7,16 @@ import argparse
 import datetime as dt
 import ipaddress
 import os
+import resource
 import secrets
+import shutil
+import signal
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,7 +26,9 @@ SETTINGS = "peeka.web.settings"
 
 
 def add_parsers(sub: Subparsers) -> None:
-    p = sub.add_parser("serve", help="apply migrations and serve the web platform (gunicorn)")
+    p = sub.add_parser(
+        "serve", help="apply migrations and serve the web platform (gunicorn behind a front)"
+    )
     p.add_argument("--port", type=at_least(1), default=8000)
     p.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 with --https)")
     p.add_argument("--workers", type=at_least(1), default=2, help="processes (default 2)")
@@ -98,7 +107,7 @@ def _admin_password() -> str | None:
 
 def https_environment(environ: Mapping[str, str], lan_names: list[str]) -> dict[str, str]:
     """What `serve --https` adds to the environment: this machine's LAN names as allowed hosts,
-    and PEEKA_HTTPS=1 (secure cookies, HSTS), as behind an HTTPS proxy. Gunicorn terminates
+    and PEEKA_HTTPS=1 (secure cookies, HSTS), as behind an HTTPS proxy. The front terminates
     TLS itself, so there is no plain-HTTP request to redirect."""
     existing = environ.get("PEEKA_ALLOWED_HOSTS", "127.0.0.1,localhost")
     return {
@@ -135,29 +144,61 @@ def serve(args: argparse.Namespace) -> int:
             "at /accounts/security/ before the admin opens."
         )
     host = args.host or ("0.0.0.0" if args.https else "127.0.0.1")
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "peeka.web.wsgi:application",
-        "--bind",
-        f"{host}:{args.port}",
-        "--workers",
-        str(args.workers),
-        "--timeout",
-        "120",
-        "--access-logfile",
-        "-",
-    ]
-    scheme = "http"
+    tls = None
     if args.https:
-        cert, key = _self_signed(Path(settings.DATA_DIR) / "tls")
-        command += ["--certfile", str(cert), "--keyfile", str(key)]
-        scheme = "https"
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"Peeka is serving at {scheme}://{shown}:{args.port}/ (Ctrl+C stops it)", flush=True)
-    os.execv(sys.executable, command)
-    return EXIT_OK  # not reached
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(*_self_signed(Path(settings.DATA_DIR) / "tls"))
+    from peeka.web.front import Front, FrontConfig, run
+
+    config = FrontConfig(
+        max_body_bytes=settings.PEEKA_MAX_REQUEST_BYTES,
+        trusted_proxies=tuple(settings.PEEKA_TRUSTED_PROXIES),
+        tls=tls,
+    )
+    _raise_open_files_limit()
+    # Gunicorn's sync workers listen on a socket only this user can reach; the front, in this
+    # process, reads each request whole and hands it over (peeka/web/front.py says why).
+    private = Path(tempfile.mkdtemp(prefix="peeka-"))
+    backend = private / "workers.sock"
+    workers = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
+         "--bind", f"unix:{backend}", "--proxy-protocol", "v1",
+         "--workers", str(args.workers), "--timeout", "120", "--access-logfile", "-"],
+    )  # fmt: skip
+    try:
+        if not _wait_for_socket(backend, workers):
+            print("The workers did not start; see the messages above.", file=sys.stderr)
+            return EXIT_ERROR
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        scheme = "https" if tls else "http"
+        print(f"Peeka is serving at {scheme}://{shown}:{args.port}/ (Ctrl+C stops it)", flush=True)
+        run(Front(str(backend), config), host, args.port, lambda: workers.poll() is None)
+    finally:
+        if workers.poll() is None:
+            workers.terminate()
+        workers.wait(timeout=60)
+        shutil.rmtree(private, ignore_errors=True)
+    return EXIT_OK if workers.returncode in (0, -signal.SIGTERM) else EXIT_ERROR
+
+
+def _wait_for_socket(path: Path, workers: subprocess.Popen[bytes], seconds: float = 120) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and workers.poll() is None:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(path))
+                return True
+            except OSError:
+                time.sleep(0.1)
+    return False
+
+
+def _raise_open_files_limit() -> None:
+    """Two descriptors per relayed request: let the front hold its 1,000 connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def user_create(args: argparse.Namespace) -> int:

@@ -324,7 +324,7 @@ PEEKA_LOGIN_MAX_FRAMES = 10
 PEEKA_RATE_LIMITS = {
     "face": 60,
     "password": 30,
-    "api": 240,
+    "api": env_int("PEEKA_API_RATE_LIMIT", 240, minimum=1),
     "challenge": 12,
     "challenge_key": 120,
     "challenge_user": 6,
