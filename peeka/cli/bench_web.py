@@ -112,7 +112,8 @@ def _server_command(name: str, port: int, workers: int) -> list[str]:
         return [sys.executable, "-m", "peeka.cli", "serve", "--host", _HOST, "--port",
                 str(port), "--workers", str(workers)]  # fmt: skip
     return [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
-            "--bind", f"{_HOST}:{port}", "--workers", str(workers), "--timeout", "120"]  # fmt: skip
+            "--bind", f"{_HOST}:{port}", "--workers", str(workers), "--timeout", "120",
+            "--no-control-socket"]  # fmt: skip
 
 
 def _measure(
@@ -171,12 +172,13 @@ class _SlowClients:
         self.thread.join(timeout=30)
 
     async def _run(self) -> None:
-        await asyncio.gather(*(self._one() for _ in range(self.count)))
+        # From 8 loopback addresses, as from several hosts (the front caps sockets per address).
+        await asyncio.gather(*(self._one(f"127.0.1.{n % 8 + 1}") for n in range(self.count)))
 
-    async def _one(self) -> None:
+    async def _one(self, source: str) -> None:
         while not self.stop.is_set():
             try:
-                _, writer = await asyncio.open_connection(_HOST, self.port)
+                _, writer = await asyncio.open_connection(_HOST, self.port, local_addr=(source, 0))
                 writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 n = 0
                 while not self.stop.is_set() and not writer.is_closing():

@@ -157,7 +157,8 @@ def _on_fresh_server(
         with log.open("wb") as out:
             server = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
-                 "--bind", f"{_HOST}:{port}", "--workers", "1", "--timeout", "120"],
+                 "--bind", f"{_HOST}:{port}", "--workers", "1", "--timeout", "120",
+                 "--no-control-socket"],
                 env=env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:

@@ -163,7 +163,8 @@ def serve(args: argparse.Namespace) -> int:
     workers = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "peeka.web.wsgi:application",
          "--bind", f"unix:{backend}", "--proxy-protocol", "v1",
-         "--workers", str(args.workers), "--timeout", "120", "--access-logfile", "-"],
+         "--workers", str(args.workers), "--timeout", "120", "--access-logfile", "-",
+         "--no-control-socket"],
     )  # fmt: skip
     try:
         if not _wait_for_socket(backend, workers):

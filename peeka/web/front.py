@@ -14,7 +14,8 @@ framing the front checked is the only framing gunicorn sees, so a request cannot
 What the front refuses, it refuses before any byte reaches a worker: headers over
 `max_header_bytes` (431), a body over `max_body_bytes` (413, the same 40 MB budget as the
 app's), a body without Content-Length (411), more than `max_connections` open sockets or more
-than `buffer_bytes` of bodies held at once (503), and anything that is not HTTP/1.x (400).
+than `buffer_bytes` of bodies held at once, or more than `max_per_address` open sockets from one
+address that is not a trusted proxy (503), and anything that is not HTTP/1.x (400).
 Under /api/ and /face/ the refusal is JSON `{"code", "message"}` like the app's own errors.
 Client-sent forwarding headers (X-Forwarded-Proto and its kin, names with underscores) are
 dropped unless the client is a trusted proxy; with TLS the front says `X-Forwarded-Proto:
@@ -26,6 +27,7 @@ nginx in front (README) stays the production set-up: it does all this and HTTP/2
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import ipaddress
 import json
@@ -64,6 +66,7 @@ class FrontConfig:
     write_seconds: float = 60.0
     max_header_bytes: int = 32 * 1024
     max_connections: int = 1000
+    max_per_address: int = 100  # trusted proxies exempt; an office behind one NAT stays well under
     buffer_bytes: int = 512 * 1024 * 1024
     tls: ssl.SSLContext | None = None
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
@@ -201,12 +204,19 @@ class Front:
         self.backend = backend
         self.config = config
         self.connections = 0
+        self.by_address: collections.Counter[str] = collections.Counter()
         self.buffered = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        address = str(writer.get_extra_info("peername")[0])
+        counted = not self._trusted(address)
         self.connections += 1
+        self.by_address[address] += counted
         try:
-            if self.connections > self.config.max_connections:
+            if (
+                self.connections > self.config.max_connections
+                or self.by_address[address] > self.config.max_per_address
+            ):
                 busy = RefusedError(503, "server_busy", "The server is busy; try again.", 5)
                 await self._refuse(reader, writer, refusal_bytes(busy, ""))
             else:
@@ -215,6 +225,9 @@ class Front:
             writer.transport.abort()
         finally:
             self.connections -= 1
+            self.by_address[address] -= counted
+            if self.by_address[address] <= 0:
+                del self.by_address[address]
             writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

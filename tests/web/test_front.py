@@ -79,17 +79,15 @@ def test_the_proxy_line_gives_the_client_address() -> None:
 # -- the front's refusals, on a live socket (they come before any worker is asked) -------------
 
 
-async def _exchange(port: int, data: bytes, wait: float = 0.0) -> bytes:
-    reader, writer = await asyncio.open_connection(HOST, port)
+async def _exchange(port: int, data: bytes, source: str = HOST) -> bytes:
+    reader, writer = await asyncio.open_connection(HOST, port, local_addr=(source, 0))
     writer.write(data)
-    if wait:
-        await asyncio.sleep(wait)
     answer = await asyncio.wait_for(reader.read(), timeout=10)
     writer.close()
     return answer
 
 
-def _with_front(config: FrontConfig, *exchanges: tuple[bytes, float]) -> list[bytes]:
+def _with_front(config: FrontConfig, *exchanges: tuple[bytes, str]) -> list[bytes]:
     async def main() -> list[bytes]:
         front = Front("/nonexistent/peeka-test.sock", config)
         server = await front.start(HOST, 0)
@@ -104,9 +102,9 @@ def test_slow_headers_get_408_and_a_large_body_413_in_json_under_the_api() -> No
     config = FrontConfig(header_seconds=0.5, max_body_bytes=1000)
     slow, large, gone = _with_front(
         config,
-        (b"GET / HTTP/1.1\r\nHost: a\r\n", 0),
-        (b"POST /api/v1/verify HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", 0),
-        (b"GET /api/v1/x HTTP/1.1\r\nHost: a\r\n\r\n", 0),
+        (b"GET / HTTP/1.1\r\nHost: a\r\n", HOST),
+        (b"POST /api/v1/verify HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", HOST),
+        (b"GET /api/v1/x HTTP/1.1\r\nHost: a\r\n\r\n", HOST),
     )
     assert slow.startswith(b"HTTP/1.1 408 ")
     assert large.startswith(b"HTTP/1.1 413 ")
@@ -136,10 +134,19 @@ def test_it_refuses_large_headers_and_more_bodies_than_its_budget() -> None:
     assert unfinished.startswith(b"HTTP/1.1 408 ")
 
 
-def test_it_refuses_connections_over_its_limit() -> None:
+def test_it_refuses_connections_over_its_limits() -> None:
     config = FrontConfig(max_connections=2, header_seconds=1)
-    answers = _with_front(config, *[(b"GET / HTTP/1.1\r\n", 0)] * 3)
+    answers = _with_front(config, *[(b"GET / HTTP/1.1\r\n", HOST)] * 3)
     assert sorted(a[:12] for a in answers) == [b"HTTP/1.1 408"] * 2 + [b"HTTP/1.1 503"]
+    # Per address: the third socket from 127.0.0.1 is refused, one from 127.0.0.2 is not.
+    config = FrontConfig(max_per_address=2, header_seconds=1)
+    sources = [HOST, HOST, HOST, "127.0.0.2"]
+    answers = _with_front(config, *[(b"GET / HTTP/1.1\r\n", source) for source in sources])
+    assert sorted(a[:12] for a in answers) == [b"HTTP/1.1 408"] * 3 + [b"HTTP/1.1 503"]
+    # A trusted proxy (nginx in front) carries many clients: it is not limited per address.
+    config = FrontConfig(max_per_address=2, header_seconds=1, trusted_proxies=("127.0.0.1",))
+    answers = _with_front(config, *[(b"GET / HTTP/1.1\r\n", HOST)] * 3)
+    assert [a[:12] for a in answers] == [b"HTTP/1.1 408"] * 3
 
 
 # -- `peeka serve --https`, started the documented way ------------------------------------------
@@ -197,9 +204,9 @@ def _get(port: int, path: str) -> tuple[float, http.client.HTTPResponse, bytes]:
     return time.monotonic() - started, response, body
 
 
-async def _dribble(port: int, lines: int) -> bytes:
+async def _dribble(port: int, lines: int, source: str) -> bytes:
     """A client that sends one header line a second and never finishes its headers."""
-    reader, writer = await asyncio.open_connection(HOST, port, ssl=_tls())
+    reader, writer = await asyncio.open_connection(HOST, port, ssl=_tls(), local_addr=(source, 0))
     writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     for n in range(lines):
         await asyncio.sleep(1)
@@ -216,7 +223,11 @@ def test_serve_answers_while_200_connections_dribble_their_headers(
     port, _ = served
 
     async def main() -> tuple[list[bytes], list[float]]:
-        slow = [asyncio.create_task(_dribble(port, lines=8)) for _ in range(200)]
+        # From 8 loopback addresses, 25 each: the front also caps sockets per address (100).
+        slow = [
+            asyncio.create_task(_dribble(port, lines=8, source=f"127.0.1.{n % 8 + 1}"))
+            for n in range(200)
+        ]
         await asyncio.sleep(3)  # all 200 are open and dribbling (each sends a line a second)
         assert not any(task.done() for task in slow)
         times = []
