@@ -204,21 +204,14 @@ def _get(port: int, path: str) -> tuple[float, http.client.HTTPResponse, bytes]:
     return time.monotonic() - started, response, body
 
 
-Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-
-
-async def _open(port: int, source: str) -> Stream:
-    """A TLS connection that has sent a request line and one header, and no more."""
+async def _dribble(port: int, source: str, opened: asyncio.Queue[None]) -> bytes:
+    """A TLS client that sends a request line, then one header line a second for 6 s, never
+    the end of its headers; the answer it gets."""
     reader, writer = await asyncio.open_connection(HOST, port, ssl=_tls(), local_addr=(source, 0))
     writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     await writer.drain()
-    return reader, writer
-
-
-async def _dribble(stream: Stream, lines: int) -> bytes:
-    """Then one header line a second, never the end of the headers; the answer it gets."""
-    reader, writer = stream
-    for n in range(lines):
+    opened.put_nowait(None)
+    for n in range(6):
         await asyncio.sleep(1)
         writer.write(f"X-Slow-{n}: 1\r\n".encode())
         await writer.drain()
@@ -235,20 +228,20 @@ def test_serve_answers_while_200_connections_dribble_their_headers(
     async def main() -> tuple[list[bytes], list[float]]:
         # From 8 loopback addresses, 25 each (the front also caps sockets per address), opened
         # 25 at a time so the TLS handshakes of this one test process do not queue for long.
-        streams: list[Stream] = []
+        opened: asyncio.Queue[None] = asyncio.Queue()
+        slow: list[asyncio.Task[bytes]] = []
         for start in range(0, 200, 25):
-            streams += await asyncio.gather(
-                *(_open(port, f"127.0.1.{n % 8 + 1}") for n in range(start, start + 25))
-            )
-        slow = [asyncio.create_task(_dribble(stream, lines=6)) for stream in streams]
-        await asyncio.sleep(1)
+            for n in range(start, start + 25):
+                slow.append(asyncio.create_task(_dribble(port, f"127.0.1.{n % 8 + 1}", opened)))
+            while opened.qsize() < len(slow):
+                await asyncio.sleep(0.01)
         assert not any(task.done() for task in slow)  # all 200 open and dribbling
         times = []
         for _ in range(3):
             seconds, response, _ = await asyncio.to_thread(_get, port, "/accounts/login/")
             assert response.status == 200
             times.append(seconds)
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.5)
         return list(await asyncio.gather(*slow)), times
 
     answers, times = asyncio.run(main())
