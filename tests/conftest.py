@@ -13,6 +13,7 @@ from PIL import Image
 
 from peeka.accounts.models import User
 from peeka.biometrics import FaceEngine, RGBImage
+from peeka.biometrics.engine import EngineConfig
 from tests.webapp import PASSWORD, FrozenClock
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -53,6 +54,18 @@ def astronaut() -> RGBImage:
 @pytest.fixture(scope="session")
 def engine() -> FaceEngine:
     return FaceEngine()
+
+
+@pytest.fixture(scope="session")
+def dlib_engine() -> FaceEngine:
+    """dlib's ResNet pipeline, still selectable and still serving templates enrolled with it."""
+    return FaceEngine(EngineConfig(embedder="dlib_resnet_v1"))
+
+
+@pytest.fixture(scope="session", params=["sface_2021dec_int8bq", "dlib_resnet_v1"])
+def any_engine(request: pytest.FixtureRequest) -> FaceEngine:
+    """Each face model's whole pipeline in turn."""
+    return FaceEngine(EngineConfig(embedder=request.param))
 
 
 def encode(image: RGBImage | Image.Image, fmt: str = "JPEG", **options: object) -> bytes:

@@ -32,12 +32,12 @@ __all__ = [
 
 
 def detect(image: RGBImage) -> list[Face]:
-    """Every face in the image (MediaPipe, falling back to dlib HOG)."""
+    """Every face in the image, by the default model's detectors (YuNet for SFace)."""
     return default_engine().detect(image)
 
 
 def embed(image: RGBImage, face: Face) -> Embedding:
-    """The 128-D descriptor of one detected face (one crop, no quality gate)."""
+    """The descriptor of one detected face (one crop, no quality gate)."""
     return default_engine().sample(image, face, check_quality=False).embedding
 
 

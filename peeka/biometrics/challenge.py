@@ -145,9 +145,14 @@ class ChallengePolicy:
     step_jump: float = 1.0
     """...and between the last frame of one step and the first of the next, which are a round
     trip to the server apart."""
-    identity_threshold: float = 0.6
-    """Distance within which two frames of a step count as one person; looser than the login
-    threshold, because a turned or blinking face embeds farther from the frontal one."""
+    identity_thresholds: tuple[tuple[str, float], ...] = (
+        ("dlib_resnet_v1", 0.6),
+        ("sface_2021dec_int8bq", 1.1287),
+    )
+    """Per face model, the distance within which two frames of a step count as one person:
+    looser than the login threshold, because a turned or blinking face embeds farther from the
+    frontal one. Each is its authors' "same person" threshold: dlib's 0.6, and OpenCV Zoo's
+    cosine 0.363 for SFace (sqrt(2 - 2 * 0.363); FAR 1.1e-3 on lfw-dev)."""
     hand_deforms: float = HAND_DEFORMS
     hand_scale: tuple[float, float] = (0.15, 1.5)
     """A hand's palm length (wrist to middle knuckle) over the face's width. Measured on the
@@ -342,7 +347,11 @@ class Verifier:
         if _largest_jump(faces) > p.max_jump or not self._continues(progress, faces[0]):
             return refusal("face_jump")
         step = challenge.steps[progress.done]
-        shown = self._find(step, faces, _LazyHands(self.sensor, frames))
+
+        def in_time(i: int) -> bool:
+            return timestamps_ms[i] - timestamps_ms[0] >= p.reaction_ms
+
+        shown = self._find(step, faces, _LazyHands(self.sensor, frames), in_time)
         if shown == "steps":
             return StepVerdict(False, "steps", step_hint(step))
         if isinstance(shown, str):
@@ -381,11 +390,20 @@ class Verifier:
         moved = float(np.hypot(fx - x, fy - y)) / max(width, 1.0)
         return moved <= self.policy.step_jump and 2 / 3 <= fwidth / max(width, 1.0) <= 3 / 2
 
-    def _find(self, step: Step, faces: list[FaceSignals], hands: HandsByFrame) -> range | str:
-        """The frames that show `step`, or the failed check ("steps" or "hand")."""
+    def _find(
+        self,
+        step: Step,
+        faces: list[FaceSignals],
+        hands: HandsByFrame,
+        in_time: Callable[[int], bool],
+    ) -> range | str:
+        """The frames that show `step`, or the failed check ("steps" or "hand"). People blink
+        on their own every few seconds: a blink that began before anyone could react to the
+        prompt (`in_time` false) does not count if a later one follows."""
         if step == Step.BLINK:
             found = blinks([f.ear for f in faces])
-            return found[0] if found else "steps"
+            late = [b for b in found if in_time(b.start)]
+            return late[0] if late else found[0] if found else "steps"
         if step in HEAD_POSE_STEPS:
             sign = 1.0 if step == Step.TURN_RIGHT else -1.0
             # A turn starts from a frontal face: a photo of a turned head shows no turn.
@@ -447,7 +465,7 @@ class Verifier:
         shown: range,
     ) -> Embedding | None:
         """The descriptor of the step's most frontal frame, when the frame just after the
-        action shows the same person (within `identity_threshold`); else None."""
+        action shows the same person (within the model's `identity_thresholds`); else None."""
         first = min(range(len(faces)), key=lambda i: abs(faces[i].yaw) + (faces[i].ear < 0.1))
         after = min(shown.stop, len(frames) - 1)
         embeddings: list[Embedding] = []
@@ -456,7 +474,8 @@ class Verifier:
                 embeddings.append(self.engine.probe(frames[i], policy="central").embedding)
             except PeekaError:
                 return None
-        if any(distance(embeddings[0], e) > self.policy.identity_threshold for e in embeddings):
+        limit = dict(self.policy.identity_thresholds)[self.engine.model]
+        if any(distance(embeddings[0], e) > limit for e in embeddings):
             return None
         return embeddings[0]
 

@@ -1,11 +1,13 @@
-"""Face embedders behind one interface: chips in, float32 descriptors out. dlib's ResNet
-(128-D, Euclidean distance) is built in; other models plug in through the registry."""
+"""Face embedders behind one interface: chips in, float32 descriptors out, compared by Euclidean
+distance. OpenCV Zoo's SFace (the default) and dlib's ResNet are built in; other models plug in
+through the registry. Each names the detector and the alignment its chips need."""
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -18,15 +20,38 @@ class Embedder(Protocol):
     name: str
     """Identifies the model and its version; calibration files and caches key on it."""
     dim: int
+    alignment: Literal["dlib", "sface"]
+    """Which chips it reads: dlib's 150x150 (`align.align`) or SFace's 112x112
+    (`align.align_sface`, which needs YuNet's landmarks)."""
+    detectors: tuple[str, ...]
+    """The detector, then fallbacks tried only when the ones before found no face."""
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
-        """Descriptors of aligned 150x150 RGB chips, shape (len(chips), dim)."""
+        """Descriptors of aligned RGB chips, shape (len(chips), dim)."""
         ...
 
 
 EMBEDDERS: dict[str, str] = {
+    "sface_2021dec_int8bq": "peeka.biometrics.embedders:SFaceEmbedder",
     "dlib_resnet_v1": "peeka.biometrics.embedders:DlibResNetEmbedder",
 }
+ALIASES = {"sface": "sface_2021dec_int8bq", "dlib": "dlib_resnet_v1"}
+"""The short names `PEEKA_EMBEDDER` and `--embedder` take."""
+DEFAULT_EMBEDDER = "sface_2021dec_int8bq"
+
+
+def configured_model() -> str:
+    """`PEEKA_EMBEDDER` (a short or full name), else SFace."""
+    return model_name(os.environ.get("PEEKA_EMBEDDER") or DEFAULT_EMBEDDER)
+
+
+def model_name(name: str) -> str:
+    """The model a short or full name stands for; ValueError for an unknown one."""
+    full = ALIASES.get(name, name)
+    if full not in EMBEDDERS:
+        known = ", ".join([*ALIASES, *EMBEDDERS])
+        raise ValueError(f"unknown face model {name!r}; choose one of {known}")
+    return full
 
 
 @functools.cache
@@ -40,6 +65,8 @@ class DlibResNetEmbedder:
 
     name = "dlib_resnet_v1"
     dim = 128
+    alignment: Literal["dlib", "sface"] = "dlib"
+    detectors = ("mediapipe", "hog")
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         if not chips:
@@ -47,3 +74,23 @@ class DlibResNetEmbedder:
         model = _models.raw_face_recognizer()
         vectors = model.compute_face_descriptor([np.ascontiguousarray(c) for c in chips])
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32)
+
+
+class SFaceEmbedder:
+    """OpenCV Zoo's SFace (MobileFaceNet trained with the SFace loss, int8 block-quantised),
+    128-D, unit length, so the Euclidean distance is sqrt(2 - 2 cos); ~30 ms a chip on one core."""
+
+    name = "sface_2021dec_int8bq"
+    dim = 128
+    alignment: Literal["dlib", "sface"] = "sface"
+    detectors = ("yunet",)
+
+    def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        import cv2
+
+        out = np.empty((len(chips), self.dim), dtype=np.float32)
+        model = _models.raw_sface()
+        for i, chip in enumerate(chips):
+            vector = model.feature(cv2.cvtColor(chip, cv2.COLOR_RGB2BGR)).ravel()
+            out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return out

@@ -1,5 +1,7 @@
-"""The face pipeline: decode, detect, pick the face, check quality, align, embed.
-A reference (enrollment) is embedded from several jittered crops; a probe from one crop."""
+"""The face pipeline: decode, detect, pick the face, check quality, align, embed; the detector
+and the alignment are the embedding model's (YuNet and ArcFace-style chips for SFace,
+MediaPipe and dlib's chips for dlib's ResNet). A reference (enrollment) is embedded from
+several crops (the chip and its mirror); a probe from one crop."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from peeka.biometrics import align as _align
 from peeka.biometrics import quality as _quality
 from peeka.biometrics.align import IDENTITY, ChipTransform
 from peeka.biometrics.detectors import get_detector
-from peeka.biometrics.embedders import get_embedder
+from peeka.biometrics.embedders import configured_model, get_embedder
 from peeka.biometrics.imageio import RGBImage
-from peeka.biometrics.types import Box, Embedding, Face, FaceSample
+from peeka.biometrics.types import AlignedFace, Box, Embedding, Face, FaceSample
 from peeka.errors import MultipleFacesError, NoFaceError
 
 FacePolicy = Literal["single", "central"]
@@ -35,10 +37,13 @@ REFERENCE_TRANSFORMS: tuple[ChipTransform, ...] = (
 
 @dataclass(frozen=True)
 class EngineConfig:
-    detector: str = "mediapipe"
-    fallback_detectors: tuple[str, ...] = ("hog",)
-    """Tried in order only when the detectors before them found no face."""
-    embedder: str = "dlib_resnet_v1"
+    embedder: str = field(default_factory=configured_model)
+    """The embedding model (`PEEKA_EMBEDDER`, SFace by default); it decides the alignment and,
+    unless `detector` is set, the detectors."""
+    detector: str | None = None
+    fallback_detectors: tuple[str, ...] | None = None
+    """Tried in order only when the detectors before them found no face (default: the
+    embedder's)."""
     quality: _quality.QualityPolicy = field(default_factory=_quality.QualityPolicy)
     reference_transforms: tuple[ChipTransform, ...] = REFERENCE_TRANSFORMS
     landmark_boxes: _align.BoxShifts = _align.NINE_BOXES
@@ -57,9 +62,19 @@ class FaceEngine:
     def model(self) -> str:
         return self.config.embedder
 
+    @property
+    def detectors(self) -> tuple[str, ...]:
+        """The detector chain: the configured one and its fallbacks, else the embedder's."""
+        own = get_embedder(self.config.embedder).detectors
+        first = self.config.detector or own[0]
+        fallbacks = self.config.fallback_detectors
+        if fallbacks is None:
+            fallbacks = own[1:] if first == own[0] else tuple(d for d in own if d != first)
+        return (first, *fallbacks)
+
     def detect(self, image: RGBImage) -> list[Face]:
         """Faces found by the first detector in the chain that finds any."""
-        for name in (self.config.detector, *self.config.fallback_detectors):
+        for name in self.detectors:
             faces = get_detector(name).detect(image)
             if faces:
                 return faces
@@ -100,19 +115,26 @@ class FaceEngine:
         check_quality: bool = True,
     ) -> FaceSample:
         """Align and embed one face; several transforms give the mean of their descriptors."""
-        chips = _align.align(image, face.box, transforms, self.config.landmark_boxes)
+        chips = self.align(image, face, transforms)
         if check_quality:
-            report = _quality.measure(face.box, chips[0].chip, chips[0].landmarks)
-            _quality.check(report, self.config.quality)
+            _quality.check(_quality.measure(face.box, chips[0]), self.config.quality)
         views = get_embedder(self.config.embedder).embed([c.chip for c in chips])
-        return FaceSample(face=face, landmarks=chips[0].landmarks, embedding=views.mean(axis=0))
+        return FaceSample(face=face, landmarks=chips[0].landmarks, embedding=_mean(views))
+
+    def align(
+        self, image: RGBImage, face: Face, transforms: tuple[ChipTransform, ...] = (IDENTITY,)
+    ) -> list[AlignedFace]:
+        """The chips the embedder reads, one per transform."""
+        if get_embedder(self.config.embedder).alignment == "sface":
+            return _align.align_sface(image, face, transforms)
+        return _align.align(image, face.box, transforms, self.config.landmark_boxes)
 
     def embed_views(
         self, image: RGBImage, face: Face, transforms: tuple[ChipTransform, ...]
     ) -> npt.NDArray[np.float32]:
         """One descriptor per transform, shape (len(transforms), dim); no quality gate.
         Benchmarks use it to get a probe and a reference from a single alignment."""
-        chips = _align.align(image, face.box, transforms, self.config.landmark_boxes)
+        chips = self.align(image, face, transforms)
         return get_embedder(self.config.embedder).embed([c.chip for c in chips])
 
     def probe(self, image: RGBImage, policy: FacePolicy = "single") -> FaceSample:
@@ -134,12 +156,22 @@ class FaceEngine:
             )
             for image in images
         ]
-        mean = np.mean([s.embedding for s in samples], axis=0).astype(np.float32)
+        mean = _mean(np.array([s.embedding for s in samples]))
         return FaceSample(face=samples[0].face, landmarks=samples[0].landmarks, embedding=mean)
 
 
+def _mean(views: npt.NDArray[np.float32]) -> Embedding:
+    """The mean descriptor; unit-length models (SFace) stay unit length."""
+    mean: Embedding = views.mean(axis=0).astype(np.float32)
+    norms = np.linalg.norm(views, axis=1)
+    if views.size and np.allclose(norms, 1.0, atol=1e-3):
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+    return mean
+
+
 def distance(reference: Embedding, probe: Embedding) -> float:
-    """Euclidean distance, the metric dlib's ResNet was trained for (lower = more alike)."""
+    """Euclidean distance (lower = more alike): the metric dlib's ResNet was trained for, and
+    for SFace's unit-length descriptors sqrt(2 - 2 cos), in the order of its cosine score."""
     return float(np.linalg.norm(np.asarray(reference, np.float64) - np.asarray(probe, np.float64)))
 
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
-from peeka.biometrics.types import Box
+from peeka.biometrics.types import AlignedFace, Box
 from peeka.errors import QualityError
 
 
@@ -39,14 +38,17 @@ class QualityReport:
     roll_degrees: float
 
 
-def measure(
-    box: Box, chip: npt.NDArray[np.uint8], points: npt.NDArray[np.float64]
-) -> QualityReport:
-    """Quality measurements of one face: its box, its aligned chip and its 5 landmarks."""
+def measure(box: Box, aligned: AlignedFace) -> QualityReport:
+    """Quality measurements of one face: its box, its aligned chip, its eyes and nose. A chip
+    of another size than dlib's 150 px is scaled to it first, so one set of limits holds for
+    every model."""
+    chip = aligned.chip
+    if chip.shape[0] != 150:
+        chip = np.asarray(cv2.resize(chip, (150, 150), interpolation=cv2.INTER_LINEAR), np.uint8)
     grey = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY)
     centre = grey[30:120, 30:120]  # the face itself, without the padding around it
     sharpness = float(cv2.Laplacian(centre, cv2.CV_64F).var())
-    eye_a, eye_b, nose = points[0:2].mean(axis=0), points[2:4].mean(axis=0), points[4]
+    (eye_a, eye_b), nose = aligned.eyes, aligned.nose
     axis = eye_b - eye_a
     if axis[0] < 0:  # orient the eye line left to right in the image, whatever dlib's order
         axis = -axis

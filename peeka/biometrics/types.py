@@ -3,7 +3,7 @@ right and y down, as floats; arrays are numpy; no dlib or mediapipe object appea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -40,21 +40,28 @@ class Box:
 
 @dataclass(frozen=True)
 class Face:
-    """A detected face. `box` follows dlib's frontal-detector geometry whatever the detector,
-    because the 5-point landmark model was trained on such boxes."""
+    """A detected face. MediaPipe's and dlib's detectors give `box` in dlib's frontal-detector
+    geometry, because dlib's 5-point landmark model was trained on such boxes; YuNet gives its
+    own box (forehead to chin) and `landmarks`: five points, (x, y) pixels, in YuNet's order
+    (the eye on the image's left, the other eye, the nose tip, the mouth corner on the image's
+    left, the other one), which SFace's alignment reads."""
 
     box: Box
     score: float
     detector: str
+    landmarks: npt.NDArray[np.float64] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
 class AlignedFace:
-    """The 150x150 RGB chip the embedder reads, and the five landmarks it was cut from
-    (dlib order: two corners of one eye, two of the other, base of the nose), as (x, y)."""
+    """The RGB chip the embedder reads (150x150 for dlib's ResNet, 112x112 for SFace), the five
+    landmarks it was cut from, as (x, y) image pixels, and where its eyes and nose are (for the
+    pose gate), whatever the landmark model's order."""
 
     chip: npt.NDArray[np.uint8]
     landmarks: npt.NDArray[np.float64]
+    eyes: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+    nose: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)

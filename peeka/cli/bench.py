@@ -11,10 +11,15 @@ from peeka.cli.output import Subparsers, at_least, positive_float
 
 
 def add_parsers(sub: Subparsers) -> None:
-    p = sub.add_parser("bench", help="latency of each pipeline stage on a 640x480 photo")
+    p = sub.add_parser(
+        "bench", help="latency of each pipeline stage on a 640x480 photo, per face model"
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--image", type=Path, help="photo to use (default: scikit-image's astronaut)")
     p.add_argument("--repeat", type=at_least(5), default=30, help="timed runs per stage")
+    p.add_argument(
+        "--threads", type=at_least(1), default=1, help="cores OpenCV may use (default 1)"
+    )
     p.set_defaults(handler=_bench_engine)
     bench_sub = p.add_subparsers(metavar="TARGET")
     p = bench_sub.add_parser("protection", help="1:N search per template scheme vs plain numpy")

@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from peeka.biometrics import calibration, default_engine
+from peeka.biometrics import calibration
 from peeka.biometrics.align import IDENTITY, NINE_BOXES, SINGLE_BOX
-from peeka.biometrics.engine import REFERENCE_TRANSFORMS, EngineConfig
+from peeka.biometrics.embedders import configured_model, model_name
+from peeka.biometrics.engine import REFERENCE_TRANSFORMS, EngineConfig, FaceEngine
 from peeka.cli.output import EXIT_OK, emit
 from peeka.errors import DatasetError
 from peeka.evaluation import lfw, metrics, report, scheme_calibration, verification
@@ -40,16 +41,21 @@ def extract_pairs(args: argparse.Namespace) -> tuple[lfw.PairsFile, Extraction, 
 
 def _engine_config(args: argparse.Namespace) -> EngineConfig:
     """The default engine, or one step of the README's ablation."""
-    fallback = "hog" if args.detector != "hog" else "mediapipe"
+    embedder = model_name(args.embedder) if args.embedder else configured_model()
+    fallbacks: tuple[str, ...] | None = None
+    if args.detector in ("mediapipe", "mediapipe-full", "hog", "cnn"):
+        fallbacks = ("hog",) if args.detector != "hog" else ("mediapipe",)
     return EngineConfig(
+        embedder=embedder,
         detector=args.detector,
-        fallback_detectors=(fallback,),
+        fallback_detectors=fallbacks,
         reference_transforms=(IDENTITY,) if args.reference == "single" else REFERENCE_TRANSFORMS,
         landmark_boxes=NINE_BOXES if args.landmark_boxes == 9 else SINGLE_BOX,
     )
 
 
 def eval_lfw(args: argparse.Namespace) -> int:
+    config = _engine_config(args)
     pairs, extraction, wall = extract_pairs(args)
     s = verification.scores(pairs, extraction)
     result = verification.evaluate(s)
@@ -70,9 +76,9 @@ def eval_lfw(args: argparse.Namespace) -> int:
         "ms_per_image": float(np.median(computed) * 1000) if computed.size else None,
         "images_computed": int(computed.size),
         "wall_seconds": round(wall, 1),
-        "model": default_engine().model,
+        "model": config.embedder,
         "pipeline": {
-            "detector": args.detector,
+            "detectors": list(FaceEngine(config).detectors),
             "reference": args.reference,
             "landmark_boxes": args.landmark_boxes,
         },
@@ -136,7 +142,7 @@ def calibrate(args: argparse.Namespace) -> int:
             "(at least 10 false matches must be observable); use a larger image set."
         )
     threshold, measured, tar = verification.distance_threshold_at_far(s, args.far)
-    model = default_engine().model
+    model = _engine_config(args).embedder
     dataset = f"{args.pairs.parent.name}/{args.pairs.name}"
     today = dt.date.today().isoformat()
     cal = calibration.Calibration(

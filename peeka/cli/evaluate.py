@@ -12,7 +12,8 @@ from peeka.cli.output import Subparsers, at_least
 LIVENESS_DATA = Path("../shared/data/liveness")
 """Where the liveness recordings live beside a checkout (see ../shared/data/README.md)."""
 DEFAULT_PIPELINE: dict[str, Any] = {
-    "detector": "mediapipe",
+    "embedder": None,
+    "detector": None,
     "reference": "mirror",
     "landmark_boxes": 9,
 }
@@ -66,10 +67,17 @@ def add_parsers(sub: Subparsers) -> None:
 def _ablation_args(p: argparse.ArgumentParser) -> None:
     """Pipeline variants, so the README's "what each step gained" table can be rerun."""
     p.add_argument(
+        "--embedder",
+        choices=["sface", "dlib"],
+        default=DEFAULT_PIPELINE["embedder"],
+        help="face model (default: $PEEKA_EMBEDDER, else sface)",
+    )
+    p.add_argument(
         "--detector",
-        choices=["mediapipe", "mediapipe-full", "hog", "cnn"],
+        choices=["yunet", "mediapipe", "mediapipe-full", "hog", "cnn"],
         default=DEFAULT_PIPELINE["detector"],
-        help="first detector; the other of mediapipe/hog is the fallback (default: mediapipe)",
+        help="first detector (default: the model's own, yunet for sface and mediapipe then hog "
+        "for dlib; with dlib, the other of mediapipe/hog is the fallback)",
     )
     p.add_argument(
         "--reference",
@@ -83,7 +91,7 @@ def _ablation_args(p: argparse.ArgumentParser) -> None:
         type=int,
         choices=[9, 1],
         default=DEFAULT_PIPELINE["landmark_boxes"],
-        help="boxes the landmark model is averaged over (default 9; 1 = dlib's plain way)",
+        help="dlib only: boxes its landmark model is averaged over (default 9; 1 = dlib's way)",
     )
 
 

@@ -1,5 +1,6 @@
-"""`peeka serve|migrate`, `peeka user create`, `peeka audit prune`, `peeka apikey create`: the web
-platform from the command line, set up from the environment (README, "Configuration")."""
+"""`peeka serve|migrate`, `peeka user create`, `peeka audit prune`, `peeka apikey create`,
+`peeka templates status`: the web platform from the command line, set up from the environment
+(README, "Configuration")."""
 
 from __future__ import annotations
 
@@ -63,6 +64,14 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("name")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=apikey_create)
+
+    p = sub.add_parser("templates", help="the stored face templates")
+    templates_sub = p.add_subparsers(required=True, metavar="ACTION")
+    p = templates_sub.add_parser(
+        "status", help="templates per face model and scheme; which must be renewed"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=templates_status)
 
 
 # The handlers set up Django (and import gunicorn, cryptography) only when they run.
@@ -258,6 +267,29 @@ def apikey_create(args: argparse.Namespace) -> int:
         {"name": client.name, "key": key},
         f"API key for {client.name} (shown only once; send it as X-API-Key):\n{key}",
     )
+    return EXIT_OK
+
+
+def templates_status(args: argparse.Namespace) -> int:
+    setup()
+    from peeka.faces.selectors import templates_status as status
+    from peeka.faces.services.protection import enrollment_model
+
+    rows = status()
+    renew = sum(r.templates for r in rows if not r.current)
+    payload = {
+        "model": enrollment_model(),
+        "templates": [r.__dict__ for r in rows],
+        "total": sum(r.templates for r in rows),
+        "must_renew": renew,
+    }
+    lines = [f"new enrollments use {payload['model']}"]
+    lines += [
+        f"{r.model:<24}{r.scheme:<6}{r.templates:>8}  {'current' if r.current else 'renew'}"
+        for r in rows
+    ]
+    lines.append(f"{payload['total']} templates, {renew} on an older model (asked to renew)")
+    emit(args, payload, "\n".join(lines))
     return EXIT_OK
 
 

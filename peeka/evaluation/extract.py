@@ -22,7 +22,7 @@ from peeka.biometrics.imageio import load_image
 from peeka.biometrics.types import Face
 from peeka.errors import PeekaError
 
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 """Bump when anything that changes descriptors changes, so cached ones are not reused."""
 
 
@@ -55,7 +55,7 @@ def fingerprint(config: EngineConfig) -> str:
     """Identifies everything that shapes a descriptor; cache entries are keyed on it."""
     parts = {
         "pipeline": PIPELINE_VERSION,
-        "detectors": [config.detector, *config.fallback_detectors],
+        "detectors": list(FaceEngine(config).detectors),
         "embedder": config.embedder,
         "reference": [repr(t) for t in config.reference_transforms],
         "landmark_boxes": config.landmark_boxes,

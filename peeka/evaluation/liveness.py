@@ -286,7 +286,9 @@ def presentations(data: Path) -> Iterator[Presentation]:
     yield Presentation("replay_timing", "the second step stamped 5 s off the first one's clock",
                        (Step.BLINK, Step.BLINK),
                        [first, Answer(second.frames, slowed, second.delay_seconds)])  # fmt: skip
-    sudden = clip(webcam, 27, 87)  # open at 27, closed at 30: a blink 100 ms after the reveal
+    # Open at 27, closed at 30: a blink 100 ms after the reveal, and no other until 51 (a
+    # blink that began too early does not count if a later one follows, as people blink).
+    sudden = clip(webcam, 27, 51)
     yield Presentation("replay_timing", "a blink 100 ms after the step was shown",
                        (Step.BLINK,), performed([sudden]))  # fmt: skip
 

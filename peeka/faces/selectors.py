@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count
 
 from peeka.accounts.models import User
 from peeka.faces.models import FaceTemplate, LivenessChallenge
-from peeka.faces.services.protection import scheme_for
+from peeka.faces.services.protection import enrollment_model, scheme_for
 from peeka.protection.envelope import JsonValue
 from peeka.protection.schemes import TemplatePreview
 
@@ -54,6 +55,9 @@ class TemplateView:
     size: int
     sha256: str
     preview: TemplatePreview
+    must_renew: bool
+    """Made with another face model than new enrollments use: it still works, but the user
+    should enroll again (the engine cannot convert a protected template)."""
 
 
 def template_views(*, user: AbstractBaseUser) -> list[TemplateView]:
@@ -74,9 +78,38 @@ def template_views(*, user: AbstractBaseUser) -> list[TemplateView]:
                 size=info.size,
                 sha256=info.sha256,
                 preview=protection.preview(data),
+                must_renew=template.model != enrollment_model(),
             )
         )
     return views
+
+
+def templates_to_renew(*, user: AbstractBaseUser) -> int:
+    """How many of `user`'s templates are on another face model than new enrollments."""
+    return FaceTemplate.objects.filter(user_id=user.pk).exclude(model=enrollment_model()).count()
+
+
+@dataclass(frozen=True)
+class TemplateCount:
+    model: str
+    scheme: str
+    templates: int
+    current: bool
+    """On the model new enrollments use."""
+
+
+def templates_status() -> list[TemplateCount]:
+    """How many templates each (face model, scheme) holds, web users and API subjects alike."""
+    today = enrollment_model()
+    rows = (
+        FaceTemplate.objects.values("model", "scheme")
+        .annotate(templates=Count("id"))
+        .order_by("model", "scheme")
+    )
+    return [
+        TemplateCount(r["model"], r["scheme"], int(r["templates"]), r["model"] == today)
+        for r in rows
+    ]
 
 
 def templates_export(user: AbstractBaseUser) -> list[dict[str, object]]:

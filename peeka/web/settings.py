@@ -301,6 +301,13 @@ PEEKA_FACE_ONLY_LOGIN = env_bool("PEEKA_FACE_ONLY_LOGIN", False)
 # The names of peeka.protection.schemes.SCHEMES, spelled out: importing it here would load the
 # CKKS and numpy machinery into every process that only reads settings.
 PEEKA_SCHEME = env_choice("PEEKA_SCHEME", "ckks", ("ckks", "iom", "ndb"))
+PEEKA_EMBEDDER = env_choice(
+    "PEEKA_EMBEDDER",
+    "sface",
+    ("sface", "dlib", "sface_2021dec_int8bq", "dlib_resnet_v1"),
+)
+"""The face model new templates are enrolled with (the engine reads the same variable);
+templates keep the model they were made with, and probes are embedded with it."""
 """Protection scheme offered first at enrollment."""
 PEEKA_STEP_UP_SECONDS = 300
 """How long a step-up (a fresh face check, or password and code) allows sensitive actions."""
@@ -340,7 +347,7 @@ PEEKA_LIVENESS_TTL = 60
 """Seconds a liveness challenge stays valid."""
 PEEKA_LIVENESS_POLICY: dict[str, object] = {}
 """Overrides of `peeka.biometrics.challenge.ChallengePolicy` fields (hold_frames, max_gap_ms,
-identity_threshold, ...); the defaults are the measured ones documented there."""
+identity_thresholds, ...); the defaults are the measured ones documented there."""
 if env_str("PEEKA_LIVENESS_FIXED_STEPS"):
     # Fixed steps make a challenge predictable, so a recording could be prepared for it.
     raise ImproperlyConfigured(

@@ -102,6 +102,10 @@ def test_each_step_is_timed_on_the_servers_clock() -> None:
     assert verdict is not None and verdict.check == "expired"
 
 
+def ANY_TIME(i: int) -> bool:  # noqa: N802
+    return True
+
+
 def _face(yaw: float = 0.0, mouth: float = 0.0, ear: float = 0.3) -> FaceSignals:
     return FaceSignals(Box(0, 0, 100, 100), ear, ear, yaw, 0.0, 0.0, mouth)
 
@@ -110,14 +114,34 @@ def test_a_step_starts_from_a_neutral_face_and_must_be_held() -> None:
     verifier = _verifier()
     frontal, left, mouth = _face(), _face(yaw=-1.2), _face(mouth=0.4)
     none: list[list[HandGesture]] = [[] for _ in range(8)]
-    assert verifier._find(Step.TURN_LEFT, [frontal, frontal, left, left], none) == range(2, 4)
-    assert verifier._find(Step.TURN_RIGHT, [frontal, frontal, left, left], none) == "steps"
-    assert verifier._find(Step.TURN_LEFT, [left] * 6, none) == "steps"  # turned all along
-    assert verifier._find(Step.TURN_LEFT, [frontal, left, frontal], none) == "steps"  # not held
-    assert verifier._find(Step.OPEN_MOUTH, [frontal, mouth, mouth], none) == range(1, 3)
-    assert verifier._find(Step.OPEN_MOUTH, [mouth, mouth, mouth], none) == "steps"
-    assert verifier._find(Step.LOOK, [frontal, left, frontal, frontal], none) == range(0, 4)
-    assert verifier._find(Step.LOOK, [left, left, left, frontal], none) == "steps"
+
+    def find(step: Step, faces: list[FaceSignals]) -> range | str:
+        return verifier._find(step, faces, none, ANY_TIME)
+
+    assert find(Step.TURN_LEFT, [frontal, frontal, left, left]) == range(2, 4)
+    assert find(Step.TURN_RIGHT, [frontal, frontal, left, left]) == "steps"
+    assert find(Step.TURN_LEFT, [left] * 6) == "steps"  # turned all along
+    assert find(Step.TURN_LEFT, [frontal, left, frontal]) == "steps"  # not held
+    assert find(Step.OPEN_MOUTH, [frontal, mouth, mouth]) == range(1, 3)
+    assert find(Step.OPEN_MOUTH, [mouth, mouth, mouth]) == "steps"
+    assert find(Step.LOOK, [frontal, left, frontal, frontal]) == range(0, 4)
+    assert find(Step.LOOK, [left, left, left, frontal]) == "steps"
+
+
+def test_a_blink_before_anyone_could_react_counts_only_when_none_follows() -> None:
+    verifier = _verifier()
+    opened, shut = _face(), _face(ear=0.05)
+    none: list[list[HandGesture]] = [[] for _ in range(8)]
+
+    def from_frame_two(i: int) -> bool:
+        return i >= 2
+
+    # A blink at frame 1 (too early to be an answer), another at frame 4: the second counts.
+    both = [opened, shut, opened, opened, shut, opened, opened]
+    assert verifier._find(Step.BLINK, both, none, from_frame_two) == range(4, 5)
+    # Only the early one: it is returned, and the step then fails as too_fast.
+    early = [opened, shut, opened, opened, opened]
+    assert verifier._find(Step.BLINK, early, none, from_frame_two) == range(1, 2)
 
 
 def _hand(points: npt.NDArray[np.float64], gesture: Gesture = Gesture.FIST) -> HandGesture:

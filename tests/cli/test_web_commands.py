@@ -17,6 +17,7 @@ from peeka.accounts.models import User
 from peeka.api.models import ApiClient, hash_key
 from peeka.cli import main
 from peeka.cli.web import _self_signed, ensure_admin, https_environment
+from peeka.faces.models import FaceTemplate
 
 
 @pytest.mark.django_db
@@ -51,6 +52,28 @@ def test_apikey_create_prints_the_key_once_and_stores_only_its_hash(
     client = ApiClient.objects.get(name="shop")
     assert client.key_hash == hash_key(key) and key not in client.key_hash
     assert main(["apikey", "create", "shop"]) == 2
+
+
+@pytest.mark.django_db
+def test_templates_status_counts_templates_per_model_and_those_to_renew(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    alice = User.objects.create_user("alice")
+    bob = User.objects.create_user("bob")
+    for user, model in ((alice, "dlib_resnet_v1"), (bob, "sface_2021dec_int8bq")):
+        FaceTemplate.objects.create(
+            user=user, scheme="iom", model=model, key_id="k", data=b"x", frames_used=3
+        )
+    assert main(["templates", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["model"] == "sface_2021dec_int8bq"
+    assert (status["total"], status["must_renew"]) == (2, 1)
+    assert [(t["model"], t["templates"], t["current"]) for t in status["templates"]] == [
+        ("dlib_resnet_v1", 1, False),
+        ("sface_2021dec_int8bq", 1, True),
+    ]
+    assert main(["templates", "status"]) == 0
+    assert "1 on an older model" in capsys.readouterr().out
 
 
 @pytest.mark.django_db

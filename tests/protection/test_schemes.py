@@ -29,6 +29,8 @@ from peeka.protection.schemes import (
 from peeka.protection.vault import KeyVault, TemplateIntegrityError, UnknownKeyError
 
 NAMES = ("ckks", "iom", "ndb")
+MODEL = "sface_2021dec_int8bq"
+"""The default face model, whose descriptors the `descriptors` fixture holds."""
 Descriptors = dict[str, npt.NDArray[np.float32]]
 
 
@@ -45,7 +47,7 @@ def seeds() -> MemorySeedStore:
 @pytest.fixture(scope="module")
 def protection(vault: KeyVault, seeds: MemorySeedStore) -> dict[str, ProtectionScheme]:
     """Every scheme with its calibrated threshold, as the product builds them."""
-    return {name: get_scheme(name, vault=vault, seeds=seeds) for name in NAMES}
+    return {name: get_scheme(name, vault=vault, seeds=seeds, model=MODEL) for name in NAMES}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -147,11 +149,11 @@ def test_a_template_from_another_vault_or_without_its_key_is_a_clear_error(
     protection: dict[str, ProtectionScheme], descriptors: Descriptors, tmp_path: Path
 ) -> None:
     other_vault = KeyVault(tmp_path / "other")
-    other = get_scheme("iom", vault=other_vault, seeds=MemorySeedStore())
+    other = get_scheme("iom", vault=other_vault, seeds=MemorySeedStore(), model=MODEL)
     foreign = other.enroll(descriptors["obama"])
     with pytest.raises(UnknownKeyError, match="another vault"):
         protection["iom"].verify(foreign, descriptors["obama/probe"])
-    lonely = get_scheme("iom", vault=protection["iom"].vault, seeds=MemorySeedStore())
+    lonely = get_scheme("iom", vault=protection["iom"].vault, seeds=MemorySeedStore(), model=MODEL)
     with pytest.raises(UnknownKeyError, match="revoked or never stored"):
         lonely.verify(protection["iom"].enroll(descriptors["obama"]), descriptors["obama/probe"])
 
@@ -162,7 +164,8 @@ def test_a_template_of_another_scheme_or_other_params_is_refused(
     template = protection["iom"].enroll(descriptors["obama"])
     with pytest.raises(TemplateFormatError, match="not a 'ndb'"):
         protection["ndb"].verify(template, descriptors["obama/probe"])
-    smaller = IomScheme(vault, protection["iom"].seeds, 0.5, iom.IomParams(m=256, q=16))
+    params = iom.IomParams(m=256, q=16)
+    smaller = IomScheme(vault, protection["iom"].seeds, 0.5, params, model=MODEL)
     with pytest.raises(TemplateOutdatedError, match="enroll again") as caught:
         smaller.verify(template, descriptors["obama/probe"])
     assert caught.value.code == "template_outdated"
@@ -172,8 +175,8 @@ def test_rotating_keys_keeps_templates_working_and_asks_for_an_update(
     tmp_path: Path, descriptors: Descriptors
 ) -> None:
     vault = KeyVault(tmp_path / "keys")
-    ckks_scheme = get_scheme("ckks", vault=vault, seeds=MemorySeedStore())
-    iom_scheme = get_scheme("iom", vault=vault, seeds=MemorySeedStore())
+    ckks_scheme = get_scheme("ckks", vault=vault, seeds=MemorySeedStore(), model=MODEL)
+    iom_scheme = get_scheme("iom", vault=vault, seeds=MemorySeedStore(), model=MODEL)
     ckks_template = ckks_scheme.enroll(descriptors["obama"])
     iom_template = iom_scheme.enroll(descriptors["obama"])
 
@@ -196,7 +199,7 @@ def test_the_seed_store_holds_only_wrapped_keys(
     protection: dict[str, ProtectionScheme], descriptors: Descriptors
 ) -> None:
     seeds = MemorySeedStore()
-    scheme = get_scheme("iom", vault=protection["iom"].vault, seeds=seeds)
+    scheme = get_scheme("iom", vault=protection["iom"].vault, seeds=seeds, model=MODEL)
     template = scheme.enroll(descriptors["obama"])
     key_id = scheme.describe(template).key_id
     wrapped = seeds.get(key_id)
@@ -283,12 +286,14 @@ def test_an_unknown_scheme_or_a_calibration_for_other_params_is_refused(
     vault: KeyVault, tmp_path: Path
 ) -> None:
     with pytest.raises(ValueError, match="unknown protection scheme"):
-        get_scheme("rot13", vault=vault, seeds=MemorySeedStore())
+        get_scheme("rot13", vault=vault, seeds=MemorySeedStore(), model=MODEL)
     packaged = calibration.PACKAGED.read_text()
     changed = tmp_path / "calibration.json"
     changed.write_text(packaged.replace('"m": 512', '"m": 256'))
     with pytest.raises(CalibrationError, match="calibrate"):
-        get_scheme("iom", vault=vault, seeds=MemorySeedStore(), calibration_path=changed)
+        get_scheme(
+            "iom", vault=vault, seeds=MemorySeedStore(), model=MODEL, calibration_path=changed
+        )
 
 
 def test_a_template_records_its_model_and_refuses_a_probe_of_another(
@@ -296,11 +301,11 @@ def test_a_template_records_its_model_and_refuses_a_probe_of_another(
 ) -> None:
     iom_scheme = protection["iom"]
     template = iom_scheme.enroll(descriptors["obama"])
-    assert iom_scheme.describe(template).params["model"] == "dlib_resnet_v1"
+    assert iom_scheme.describe(template).params["model"] == MODEL
     other = IomScheme(
         iom_scheme.vault, iom_scheme.seeds, iom_scheme.threshold, model="another_model_v1"
     )
-    with pytest.raises(ModelMismatchError, match="dlib_resnet_v1") as caught:
+    with pytest.raises(ModelMismatchError, match=MODEL) as caught:
         other.verify(template, descriptors["obama/probe"])
     assert caught.value.code == "model_mismatch"
     # A template made by the other model is refused by this one just the same.
@@ -309,14 +314,20 @@ def test_a_template_records_its_model_and_refuses_a_probe_of_another(
 
 
 def test_a_template_sealed_before_models_were_recorded_matches_and_asks_for_an_update(
-    protection: dict[str, ProtectionScheme], vault: KeyVault, descriptors: Descriptors
+    vault: KeyVault, seeds: MemorySeedStore, dlib_descriptors: Descriptors
 ) -> None:
-    iom_scheme = protection["iom"]
-    current = open_sealed(iom_scheme.enroll(descriptors["obama"]), vault)
+    """Templates sealed before they recorded a model were all dlib's."""
+    iom_scheme = get_scheme("iom", vault=vault, seeds=seeds, model="dlib_resnet_v1")
+    current = open_sealed(iom_scheme.enroll(dlib_descriptors["obama"]), vault)
     legacy_params = {k: v for k, v in current.params.items() if k != "model"}
     legacy = seal(Envelope("iom", legacy_params, current.key_id, current.payload), vault)
-    assert iom_scheme.verify(legacy, descriptors["obama2/probe"])
+    assert iom_scheme.verify(legacy, dlib_descriptors["obama2/probe"])
     assert iom_scheme.must_update(legacy)
+    # Under SFace, the legacy template is dlib's: an SFace probe is refused, not compared.
+    with pytest.raises(ModelMismatchError):
+        get_scheme("iom", vault=vault, seeds=seeds, model=MODEL).verify(
+            legacy, dlib_descriptors["obama2/probe"]
+        )
 
 
 @pytest.mark.parametrize(
@@ -349,7 +360,9 @@ def test_schemes_come_from_the_registry_of_dotted_paths(
 ) -> None:
     assert scheme_names() == ["ckks", "iom", "ndb"]
     monkeypatch.setitem(schemes.SCHEMES, "mine", "peeka.protection.schemes:IomScheme")
-    assert isinstance(get_scheme("mine", vault=vault, seeds=MemorySeedStore()), IomScheme)
+    assert isinstance(
+        get_scheme("mine", vault=vault, seeds=MemorySeedStore(), model=MODEL), IomScheme
+    )
     monkeypatch.setitem(schemes.SCHEMES, "broken", "peeka.protection.no_such_module:Scheme")
     with pytest.raises(ModuleNotFoundError):
-        get_scheme("broken", vault=vault, seeds=MemorySeedStore())
+        get_scheme("broken", vault=vault, seeds=MemorySeedStore(), model=MODEL)

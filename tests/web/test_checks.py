@@ -168,7 +168,7 @@ def test_a_calibration_without_the_model_is_an_error(
     monkeypatch.setenv("PEEKA_CALIBRATION", str(_calibration_file(tmp_path, "no model")))
     messages = checks.check_calibration(None)
     assert _ids(messages) == ["peeka.E003"]
-    assert "'dlib_resnet_v1'" in messages[0].msg
+    assert "'sface_2021dec_int8bq'" in messages[0].msg
     assert messages[0].hint is not None and "peeka calibrate" in messages[0].hint
 
 

@@ -127,15 +127,17 @@ def _compare(template: FaceTemplate, probe: Probe) -> tuple[bool, str]:
 
 
 def template_upgrade(*, template: FaceTemplate, probe: Probe) -> bool:
-    """Re-protect a template that just matched under today's model, parameters and keys, when
-    its scheme says it must be, from the probe (the only face at hand: the old template cannot
-    be opened back into one). Returns whether it was upgraded."""
+    """Re-protect a template that just matched under today's parameters and keys, when its
+    scheme says it must be, from the probe (the only face at hand: the old template cannot be
+    opened back into one). Returns whether it was upgraded. A template of another face model
+    than today's is left as it is: one login picture is no enrollment, so its user is asked
+    to renew (`template_must_renew`)."""
     model = enrollment_model()
+    if template.model != model:
+        return False
     data = bytes(template.data)
     try:
-        outdated = template.model != model or scheme_for(
-            template.scheme, model=template.model
-        ).must_update(data)
+        outdated = scheme_for(template.scheme, model=model).must_update(data)
     except (PeekaError, VaultError):
         return False
     embedding = probe.reference(model) if outdated else None

@@ -6,7 +6,10 @@ from __future__ import annotations
 import functools
 import threading
 
-from peeka.biometrics import EngineConfig, FaceEngine, default_engine
+from django.conf import settings
+
+from peeka.biometrics import EngineConfig, FaceEngine
+from peeka.biometrics.embedders import model_name
 from peeka.faces.models import UserKey
 from peeka.protection.schemes import ProtectionScheme, get_scheme
 from peeka.security.vault import vault
@@ -43,19 +46,14 @@ def _scheme(name: str, model: str) -> ProtectionScheme:
 
 
 def enrollment_model() -> str:
-    """The embedding model new templates are made with."""
-    return default_engine().model
-
-
-def engine_for(model: str) -> FaceEngine:
-    """The face engine whose descriptors a template of `model` compares with."""
-    if model == default_engine().model:
-        return default_engine()
-    return _engine(model)
+    """The embedding model new templates are made with (PEEKA_EMBEDDER)."""
+    return model_name(settings.PEEKA_EMBEDDER)
 
 
 @functools.cache
-def _engine(model: str) -> FaceEngine:
+def engine_for(model: str) -> FaceEngine:
+    """The face engine whose descriptors a template of `model` compares with. Its models load
+    on first use, so dlib's stay unloaded while no template and no setting asks for them."""
     return FaceEngine(EngineConfig(embedder=model))
 
 
