@@ -186,11 +186,11 @@ def _is_loopback(host: str) -> bool:
 def check_calibration(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """peeka.E003: the embedding model, or a scheme over it, has no usable calibration, so
     login or enrollment with it would fail."""
-    from peeka.biometrics import calibration, default_engine
+    from peeka.biometrics import calibration
+    from peeka.biometrics.embedders import model_name
     from peeka.errors import CalibrationError
 
-    # Only the name: the engine loads its models on first use, not when made.
-    model = default_engine().model
+    model = model_name(settings.PEEKA_EMBEDDER)
     hint = (
         f"Run `peeka calibrate --pairs FILE --images DIR` for model {model}; it writes "
         "$PEEKA_CALIBRATION, else the packaged file. Or point PEEKA_CALIBRATION at a file that "

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.checks import CheckMessage, run_checks
 from django.test import override_settings
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.biometrics import calibration
 from peeka.web import checks
@@ -147,6 +148,8 @@ def _calibration_file(tmp_path: Path, change: str) -> Path:
     document = json.loads(calibration.PACKAGED.read_text(encoding="utf-8"))
     if change == "no model":
         document["models"] = {}
+    elif change == "sface only":
+        document["models"] = {"sface_2021dec_int8bq": document["models"]["sface_2021dec_int8bq"]}
     elif change == "no schemes":
         document["schemes"] = {}
     elif change == "no ndb center":
@@ -155,6 +158,16 @@ def _calibration_file(tmp_path: Path, change: str) -> Path:
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
+
+
+def test_the_configured_face_model_is_the_one_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+) -> None:
+    monkeypatch.setenv("PEEKA_CALIBRATION", str(_calibration_file(tmp_path, "sface only")))
+    assert checks.check_calibration(None) == []
+    settings.PEEKA_EMBEDDER = "dlib"
+    messages = checks.check_calibration(None)
+    assert _ids(messages) == ["peeka.E003"] and "'dlib_resnet_v1'" in messages[0].msg
 
 
 def test_the_packaged_calibration_passes(monkeypatch: pytest.MonkeyPatch) -> None:
