@@ -50,16 +50,23 @@ class YuNetDetector:
 
     name = "yunet"
     max_side = 640
+    min_side = 32
+    """YuNet's coarsest feature map has a stride of 32: a smaller input leaves it empty, and
+    OpenCV then returned rows of NaN for a 1x1 picture (found by the API's schema fuzzing)."""
 
     def detect(self, image: RGBImage) -> list[Face]:
         import cv2
 
+        if min(image.shape[:2]) < self.min_side:
+            return []
         scaled, factor = _downscale(image, self.max_side)
         detector = _models.raw_yunet()
         detector.setInputSize((scaled.shape[1], scaled.shape[0]))
         _, rows = detector.detect(cv2.cvtColor(scaled, cv2.COLOR_RGB2BGR))
         faces = []
         for row in rows if rows is not None else []:
+            if not np.isfinite(row[:15]).all() or row[2] <= 0 or row[3] <= 0:
+                continue  # never a face: a degenerate row
             x, y, w, h = (float(v) / factor for v in row[:4])
             points = row[4:14].astype(np.float64).reshape(5, 2) / factor
             faces.append(Face(Box(x, y, x + w, y + h), float(row[14]), self.name, landmarks=points))

@@ -19,7 +19,7 @@ from peeka.biometrics import (
 )
 from peeka.biometrics.align import CHIP_PADDING, CHIP_SIZE, IDENTITY, align, landmarks
 from peeka.biometrics.detectors import get_detector
-from peeka.errors import ModelUnavailableError, QualityError
+from peeka.errors import ModelUnavailableError, NoFaceError, QualityError
 
 
 def test_sface_is_the_default_model(engine: FaceEngine) -> None:
@@ -134,6 +134,16 @@ def test_our_dlib_chip_matches_dlibs_own_face_chip(
 def test_an_unknown_detector_name_lists_the_known_ones() -> None:
     with pytest.raises(ValueError, match="Unknown detector 'nope'; choose one of"):
         get_detector("nope")
+
+
+@pytest.mark.parametrize("size", [(1, 1), (31, 640), (2, 2000)])
+def test_yunet_finds_nothing_in_a_picture_too_small_for_a_face(
+    size: tuple[int, int], any_engine: FaceEngine
+) -> None:
+    tiny = np.full((*size, 3), 128, np.uint8)
+    assert get_detector("yunet").detect(tiny) == []
+    with pytest.raises(NoFaceError):
+        any_engine.probe(tiny)
 
 
 @pytest.mark.parametrize("name", ["yunet", "mediapipe", "mediapipe-full", "hog", "cnn"])
