@@ -181,8 +181,19 @@ def serve(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         scheme = "https" if tls else "http"
-        print(f"Peeka is serving at {scheme}://{shown}:{args.port}/ (Ctrl+C stops it)", flush=True)
-        run(Front(str(backend), config), host, args.port, lambda: workers.poll() is None)
+        url = f"{scheme}://{shown}:{args.port}/"
+        try:
+            run(
+                Front(str(backend), config),
+                host,
+                args.port,
+                keep_going=lambda: workers.poll() is None,
+                ready=lambda: print(f"Peeka is serving at {url} (Ctrl+C stops it)", flush=True),
+            )
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            print(f"peeka: cannot listen on {host}:{args.port}: {exc.strerror or exc}",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_ERROR
     finally:
         if workers.poll() is None:
             workers.terminate()

@@ -344,8 +344,16 @@ class Front:
         )
 
 
-def run(front: Front, host: str, port: int, keep_going: Callable[[], bool]) -> None:
-    """Serve until SIGINT/SIGTERM or until `keep_going()` turns false (gunicorn has exited)."""
+def run(
+    front: Front,
+    host: str,
+    port: int,
+    *,
+    keep_going: Callable[[], bool],
+    ready: Callable[[], None],
+) -> None:
+    """Serve until SIGINT/SIGTERM or until `keep_going()` turns false (gunicorn has exited);
+    `ready()` once the port is bound. OSError when it cannot be bound."""
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -353,6 +361,7 @@ def run(front: Front, host: str, port: int, keep_going: Callable[[], bool]) -> N
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         server = await front.start(host, port)
+        ready()
         async with server:
             while not stop.is_set() and keep_going():
                 with contextlib.suppress(TimeoutError):

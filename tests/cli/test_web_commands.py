@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -122,6 +123,29 @@ def test_serve_refuses_to_start_with_an_open_key_folder(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "peeka.E001" in done.stderr and str(keys) in done.stderr
     assert not (tmp_path / "peeka.sqlite3").exists()  # stopped before migrating
+
+
+def test_serve_says_so_when_its_port_is_taken(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PEEKA_DATA_DIR": str(tmp_path),
+        "PEEKA_KEY_DIR": str(tmp_path / "keys"),
+        "PEEKA_SECRET_KEY": "x",
+        "DJANGO_SETTINGS_MODULE": "peeka.web.settings",
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "peeka.cli", "serve", "--port", str(port), "--workers", "1"],
+            env=env, capture_output=True, text=True, timeout=180, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Peeka is serving" not in done.stdout and "Traceback" not in done.stderr
 
 
 def test_https_serving_sets_secure_cookies_and_hsts(tmp_path: Path) -> None:
