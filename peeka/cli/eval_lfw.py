@@ -16,7 +16,7 @@ from peeka.biometrics.embedders import configured_model, model_name
 from peeka.biometrics.engine import REFERENCE_TRANSFORMS, EngineConfig, FaceEngine
 from peeka.cli.output import EXIT_OK, emit
 from peeka.errors import DatasetError
-from peeka.evaluation import lfw, metrics, report, scheme_calibration, verification
+from peeka.evaluation import lfw, metrics, multi, report, scheme_calibration, verification
 from peeka.evaluation.extract import Extraction, extract
 from peeka.protection.schemes import IOM_PARAMS, NDB_PARAMS, plain_params
 
@@ -55,6 +55,8 @@ def _engine_config(args: argparse.Namespace) -> EngineConfig:
 
 
 def eval_lfw(args: argparse.Namespace) -> int:
+    if (args.enroll_images is None) != (args.probe_images is None):
+        raise DatasetError("--enroll-images and --probe-images go together.")
     config = _engine_config(args)
     pairs, extraction, wall = extract_pairs(args)
     s = verification.scores(pairs, extraction)
@@ -101,6 +103,11 @@ def eval_lfw(args: argparse.Namespace) -> int:
         f"({int(computed.size)} computed, {int(extraction.cached.sum())} from cache; "
         f"{wall:.0f} s wall)",
     ]
+    if args.enroll_images is not None:
+        payload["multi_image"], more = _multi_image(
+            extraction, args.enroll_images, args.probe_images
+        )
+        lines += more
     if args.report:
         path = report.write_markdown_report(
             args.report,
@@ -129,6 +136,32 @@ def eval_lfw(args: argparse.Namespace) -> int:
         lines.append(f"report           {path}")
     emit(args, payload, "\n".join(lines))
     return EXIT_OK
+
+
+def _multi_image(
+    extraction: Extraction, enroll: int, probe: int
+) -> tuple[dict[str, Any], list[str]]:
+    """The multi-image protocol's figures per fusion (`peeka.evaluation.multi`)."""
+    fusions: dict[str, Any] = {}
+    lines = [f"multi-image: enroll from {enroll} images, probe with {probe} others"]
+    for scores in multi.multi_image_scores(extraction, enroll, probe):
+        r = multi.evaluate(scores)
+        fusions[r.fusion] = {
+            "people": r.people,
+            "genuine_comparisons": r.genuine_comparisons,
+            "impostor_comparisons": r.impostor_comparisons,
+            **{f"tar_at_far_{far:g}": tar for far, tar in r.tar_at_far.items()},
+            **{f"threshold_at_far_{far:g}": t for far, t in r.threshold_at_far.items()},
+        }
+        figures = ", ".join(
+            f"TAR @ FAR {far:g} " + ("not resolvable" if tar is None else f"{tar * 100:.2f} %")
+            for far, tar in r.tar_at_far.items()
+        )
+        lines.append(
+            f"  {r.fusion:<5} {figures} ({r.genuine_comparisons:,} genuine from {r.people} "
+            f"people, {r.impostor_comparisons:,} impostor)"
+        )
+    return {"enroll_images": enroll, "probe_images": probe, "fusions": fusions}, lines
 
 
 def calibrate(args: argparse.Namespace) -> int:

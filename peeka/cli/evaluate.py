@@ -27,6 +27,18 @@ def add_parsers(sub: Subparsers) -> None:
     _dataset_args(p)
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, roc.png, det.png")
     _ablation_args(p)
+    p.add_argument(
+        "--enroll-images",
+        type=at_least(1),
+        metavar="E",
+        help="also the multi-image protocol: enroll each person from E images ...",
+    )
+    p.add_argument(
+        "--probe-images",
+        type=at_least(1),
+        metavar="K",
+        help="... and probe with K others, fused by mean descriptor and by best score",
+    )
     p.set_defaults(handler=_eval_lfw)
 
     p = eval_sub.add_parser(

@@ -65,10 +65,20 @@ def test_eval_lfw_on_a_few_real_pairs(
             str(report),
             "--workers",
             "2",
+            "--enroll-images",
+            "1",
+            "--probe-images",
+            "1",
         ]
     )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
+    multi = result["multi_image"]
+    assert (multi["enroll_images"], multi["probe_images"]) == (1, 1)
+    for fusion in ("mean", "best"):  # one frame: both fusions are the plain comparison
+        figures = multi["fusions"][fusion]
+        assert figures["genuine_comparisons"] > 0 and figures["impostor_comparisons"] > 0
+        assert figures["tar_at_far_0.0001"] is None  # too few impostors: said, not made up
     for key in (
         "accuracy",
         "accuracy_std",
@@ -129,3 +139,11 @@ def test_calibrate_writes_a_threshold_the_verify_command_uses(
         assert 0.0 < entry["threshold"] < 1.0, name
         assert entry["measured_far"] <= 0.05 and entry["tar"] > 0.5, name
     assert len(schemes["ndb"]["center"]) == 128 and schemes["iom"]["center"] is None
+
+
+def test_the_multi_image_counts_go_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["eval", "lfw", "--pairs", str(tmp_path / "p.txt"), "--images", str(tmp_path)]
+    assert main([*args, "--enroll-images", "3", "--json"]) == 2
+    assert "go together" in capsys.readouterr().out
