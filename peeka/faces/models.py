@@ -95,3 +95,57 @@ class LivenessChallenge(models.Model):
     def revealed(self) -> list[str]:
         """The steps the client has been shown."""
         return list(self.steps[: self.done + 1])
+
+
+class Gallery(models.Model):
+    """One encrypted 1:N gallery: the web accounts ("web") or one API client's subjects
+    ("api-<id>"), for one embedding model. Its row is the lock that serialises changes to its
+    blocks (`peeka.faces.services.gallery`)."""
+
+    name = models.CharField(max_length=32)
+    model = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "model"], name="unique_gallery_name_model")
+        ]
+
+
+class GalleryBlock(models.Model):
+    """Up to 4,096 users' descriptors encrypted under the deployment's CKKS key, one slot
+    each (`peeka.protection.ckks.GalleryBlock`), sealed with the vault's MAC key together with
+    the gallery, model and index it belongs to. Nobody can decrypt a slot without the vault;
+    matching it yields only masked scores."""
+
+    gallery = models.ForeignKey(Gallery, on_delete=models.CASCADE, related_name="blocks")
+    index = models.PositiveIntegerField()
+    key_id = models.CharField(max_length=32)
+    """The CKKS key pair the block is encrypted under."""
+    free = models.PositiveIntegerField()
+    """Slots never used (a removed slot is never reused)."""
+    live = models.PositiveIntegerField()
+    data = models.BinaryField()
+    stamp = models.CharField(max_length=32)
+    """Random, new at every write: a process's cached copy is current while it matches."""
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gallery", "index"], name="unique_gallery_block")
+        ]
+
+
+class GalleryEntry(models.Model):
+    """Which user a gallery slot holds. Rewriting it cannot impersonate anyone: every 1:N
+    candidate is confirmed 1:1 against the user's own template."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gallery_entry"
+    )
+    block = models.ForeignKey(GalleryBlock, on_delete=models.CASCADE, related_name="entries")
+    slot = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["block", "slot"], name="unique_gallery_slot")
+        ]

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from peeka.faces import selectors
+from peeka.faces.services.gallery import gallery_remove
 
 
 def ask_to_renew(sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> None:
@@ -28,3 +29,9 @@ def ask_to_renew(sender: Any, request: HttpRequest, user: AbstractBaseUser, **kw
         ),
         fail_silently=True,  # a login without the messages middleware (a test's force_login)
     )
+
+
+def leave_gallery(sender: Any, instance: AbstractBaseUser, **kwargs: Any) -> None:
+    """A user deleted by any path (the admin, an API client's deletion) leaves no descriptor
+    in a gallery slot: the slot is flooded before the row goes."""
+    gallery_remove(user=instance)

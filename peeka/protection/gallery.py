@@ -12,11 +12,13 @@ for, never a score; a caller that needs one identity should accept only a single
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from peeka.protection import ckks, iom
+from peeka.protection.envelope import Envelope, JsonValue, TemplateFormatError, open_sealed, seal
 from peeka.protection.schemes import IOM_PARAMS, SEED_BYTES, active_ckks_key, load_ckks_key
 from peeka.protection.vault import KeyVault
 
@@ -139,6 +141,48 @@ class CkksGallery:
     def _place(self, user: str, index: int, slot: int) -> None:
         self._owners[index][slot] = user
         self._where[user] = (index, slot)
+
+
+BLOCK_SCHEME = "ckks_gallery"
+
+
+@dataclass(frozen=True)
+class BlockPlace:
+    """Where a stored block belongs: sealed into it, so that a block copied into another
+    gallery, model or position fails to open."""
+
+    gallery: str
+    model: str
+    index: int
+
+
+def seal_block(block: ckks.GalleryBlock, key_id: str, place: BlockPlace, vault: KeyVault) -> bytes:
+    """A gallery block as bytes to store, authenticated with the vault's MAC key."""
+    params: dict[str, JsonValue] = {
+        "gallery": place.gallery, "model": place.model, "index": place.index
+    }  # fmt: skip
+    return seal(Envelope(BLOCK_SCHEME, params, key_id, block.to_bytes()), vault)
+
+
+def open_block(data: bytes, place: BlockPlace, vault: KeyVault) -> tuple[str, bytes]:
+    """(CKKS key id, block bytes for `ckks.Matcher.load_block`) of a sealed block, after
+    checking its MAC and that it was sealed for `place`."""
+    envelope = open_sealed(data, vault)
+    expected = {"gallery": place.gallery, "model": place.model, "index": place.index}
+    if envelope.scheme != BLOCK_SCHEME or envelope.params != expected:
+        raise TemplateFormatError(
+            f"stored gallery block {place.gallery}/{place.model}/{place.index} was sealed for "
+            f"{envelope.scheme} {envelope.params}; it was moved — rebuild the gallery"
+        )
+    return envelope.key_id, envelope.payload
+
+
+def ckks_sides(vault: KeyVault, key_id: str) -> tuple[ckks.Matcher, ckks.DecisionService]:
+    """The matcher (public context without rotation keys: 1:N needs none) and the decision
+    service of CKKS key pair `key_id`."""
+    keys = load_ckks_key(vault, key_id)
+    matcher = ckks.Matcher(keys.public_context(rotations=False))
+    return matcher, ckks.DecisionService(keys.secret_context())
 
 
 def _shared_seed(vault: KeyVault, name: str) -> bytes:

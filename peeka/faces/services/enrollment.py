@@ -18,6 +18,7 @@ from peeka.biometrics.engine import distance
 from peeka.errors import ImageError, PeekaError
 from peeka.faces.models import FaceTemplate, UserKey
 from peeka.faces.services.frames import kept_photo
+from peeka.faces.services.gallery import gallery_add, gallery_import, gallery_remove
 from peeka.faces.services.protection import (
     engine_for,
     enrollment_model,
@@ -60,10 +61,10 @@ def enrollment_create(
 ) -> Enrollment:
     """Enroll `user` from camera frames: keep the good frames that agree on one identity,
     average the best into a reference, protect it with `scheme_name`, and replace the user's
-    earlier templates (revoking their keys) in one transaction. `min_frames` defaults to the
-    camera setting; the API accepts single photos. With `image_errors`, a frame that is not a
-    usable picture raises its `ImageError` (the API names the broken upload) instead of being
-    counted among the unusable frames."""
+    earlier templates (revoking their keys) and gallery slot in one transaction. `min_frames`
+    defaults to the camera setting; the API accepts single photos. With `image_errors`, a frame
+    that is not a usable picture raises its `ImageError` (the API names the broken upload)
+    instead of being counted among the unusable frames."""
     if scheme_name not in SCHEMES:
         raise EnrollmentError(
             f"Unknown protection scheme {scheme_name!r}; choose one of {', '.join(SCHEMES)}."
@@ -106,12 +107,42 @@ def enrollment_create(
             frames_used=len(best),
             consent_version=CONSENT_VERSION,
         )
+        gallery_add(user=user, embedding=reference, model=model)
     return Enrollment(template, len(best), len(frames))
 
 
+def templates_import(
+    *, users: Sequence[User], embeddings: Sequence[Embedding], scheme_name: str
+) -> None:
+    """Enroll users who have no template yet from descriptors made elsewhere (another
+    system's export, or `peeka bench identify`'s LFW descriptors), each protected with
+    `scheme_name` under its own key, and put them into the gallery in whole blocks; one
+    transaction. The descriptors are dropped at the end of the call, as camera frames are."""
+    if len(users) != len(embeddings):
+        raise ValueError("templates_import takes one descriptor per user")
+    model = enrollment_model()
+    protection = scheme_for(scheme_name, model=model)
+    with transaction.atomic():
+        if FaceTemplate.objects.filter(user__in=users).exists():
+            raise EnrollmentError("Some of these users are enrolled already.")
+        templates = []
+        for user, embedding in zip(users, embeddings, strict=True):
+            data = protection.enroll(embedding)
+            key_id = protection.describe(data).key_id
+            UserKey.objects.filter(key_id=seed_id_of(key_id)).update(user=user)
+            templates.append(
+                FaceTemplate(
+                    user=user, scheme=scheme_name, model=model, key_id=key_id, data=data,
+                    frames_used=0, consent_version=CONSENT_VERSION,
+                )
+            )  # fmt: skip
+        FaceTemplate.objects.bulk_create(templates)
+        gallery_import(users=users, embeddings=embeddings, model=model)
+
+
 def templates_delete_all(user: AbstractBaseUser) -> int:
-    """Delete every template of `user` and revoke their keys; the count deleted. (The privacy
-    registry's delete hook for faces.)"""
+    """Delete every template of `user`, revoke their keys and empty their gallery slot; the
+    count deleted. (The privacy registry's delete hook for faces.)"""
     with transaction.atomic():
         _lock_user(user)
         return _delete_templates(user)
@@ -119,6 +150,7 @@ def templates_delete_all(user: AbstractBaseUser) -> int:
 
 def _delete_templates(user: AbstractBaseUser) -> int:
     count = FaceTemplate.objects.filter(user_id=user.pk).count()
+    gallery_remove(user=user)
     UserKey.objects.filter(user_id=user.pk).delete()
     FaceTemplate.objects.filter(user_id=user.pk).delete()
     return count

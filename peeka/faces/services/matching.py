@@ -6,11 +6,13 @@ successful match, in the same request, as Django re-hashes an outdated password 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
 from peeka.accounts.models import User
 from peeka.biometrics import Embedding, RGBImage, load_image
 from peeka.errors import ImageError, PeekaError
-from peeka.faces.models import FaceTemplate, UserKey
+from peeka.faces.models import FaceTemplate, GalleryEntry, UserKey
+from peeka.faces.services import gallery
 from peeka.faces.services.protection import (
     engine_for,
     enrollment_model,
@@ -86,7 +88,7 @@ def face_match(*, user: User, probe: Probe) -> tuple[bool, str]:
     for template in templates:
         matched, reason = _compare(template, probe)
         if matched:
-            template_upgrade(template=template, probe=probe)
+            _matched(template, probe)
             return True, "ok"
         if reason != "no_match":
             return False, reason
@@ -97,18 +99,35 @@ def face_identify(*, probe: Probe, api_client_id: int | None) -> tuple[User | No
     """(the one enrolled user `probe` matches, reason); None when nobody or several match.
     Web accounts when `api_client_id` is None, else that API client's subjects only.
 
-    Compares with every template 1:1 under each user's own key. That is what per-user keys
-    allow; the encrypted 1:N gallery (`peeka.protection.gallery`) is for large deployments."""
-    matches: dict[int, tuple[User, FaceTemplate]] = {}
-    candidates = FaceTemplate.objects.filter(
+    1:N through the encrypted gallery (`gallery.gallery_search`), then each candidate (at
+    most `MAX_CANDIDATES`) confirmed 1:1 against the user's own template. Users not in the
+    gallery of today's model (templates on an older model, or enrolled before the gallery)
+    are compared 1:1, and join the gallery when they match."""
+    model = enrollment_model()
+    active = FaceTemplate.objects.filter(
         user__is_active=True, user__api_client_id=api_client_id
     ).select_related("user")
-    for template in candidates:
+    embedding = probe.embedding(model)
+    search = gallery.Search([], [])
+    if embedding is not None:
+        search = gallery.gallery_search(
+            embedding=embedding, model=model, api_client_id=api_client_id
+        )
+    if len(search.candidates) > gallery.MAX_CANDIDATES:
+        return None, "ambiguous"
+    in_gallery = Q(user__gallery_entry__block__gallery__model=model) & ~Q(
+        user__gallery_entry__block_id__in=search.unusable
+    )
+    templates = list(active.filter(user_id__in=search.candidates)) + list(
+        active.exclude(in_gallery)
+    )
+    matches: dict[int, tuple[User, FaceTemplate]] = {}
+    for template in templates:
         if _compare(template, probe)[0]:
             matches[template.user.pk] = (template.user, template)
     if len(matches) == 1:
         user, template = next(iter(matches.values()))
-        template_upgrade(template=template, probe=probe)
+        _matched(template, probe)
         return user, "ok"
     if not matches and probe.reason != "ok":
         return None, probe.reason
@@ -155,3 +174,25 @@ def template_upgrade(*, template: FaceTemplate, probe: Probe) -> bool:
         UserKey.objects.filter(key_id=seed_id_of(template.key_id)).delete()
         FaceTemplate.objects.filter(pk=template.pk).update(data=renewed, key_id=key_id, model=model)
     return True
+
+
+def _matched(template: FaceTemplate, probe: Probe) -> None:
+    """What follows a match: the template re-protected if it must be, and its user put into
+    the gallery if they are not in it (a database from before the gallery), both from the
+    probe. Templates on an older model do neither: their users are asked to renew."""
+    model = enrollment_model()
+    if template.model != model:
+        return
+    template_upgrade(template=template, probe=probe)
+    embedding = None if _in_gallery(template.user_id, model) else probe.reference(model)
+    if embedding is None:
+        return
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=template.user_id)
+        # Not when the template was deleted, or replaced by an enrollment (which joined), since.
+        if FaceTemplate.objects.filter(pk=template.pk).exists() and not _in_gallery(user.pk, model):
+            gallery.gallery_add(user=user, embedding=embedding, model=model)
+
+
+def _in_gallery(user_id: int, model: str) -> bool:
+    return GalleryEntry.objects.filter(user_id=user_id, block__gallery__model=model).exists()
