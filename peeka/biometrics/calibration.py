@@ -1,5 +1,12 @@
 """Decision thresholds as versioned data: `peeka calibrate` measures, per embedding model, the
-distance threshold that meets a target false-match rate and writes it to a JSON file."""
+distance threshold that meets a target false-match rate and writes it to a JSON file.
+
+Each threshold is measured for one kind of probe (`Mode`): "single", one crop of one picture
+(a photo sent to the API, one webcam frame), or "fused", several frames of a liveness clip
+averaged over the reference crops as an enrollment is (face login, step-up and identify after
+a challenge). Averaging removes each picture's own pose and light from genuine and impostor
+comparisons alike, so fused descriptors of strangers also come closer: each mode has its own
+thresholds, under "modes" in the file (the top level is "single", as before modes)."""
 
 from __future__ import annotations
 
@@ -7,13 +14,16 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from peeka.errors import CalibrationError
 
 FORMAT = "peeka-calibration"
 VERSION = 1
 PACKAGED = Path(__file__).with_name("calibration.json")
+
+Mode = Literal["single", "fused"]
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,22 @@ class Calibration:
     impostor_comparisons: int
     dataset: str
     created: str
+    identify_threshold: float | None = None
+    """1:N (the kiosk): a stricter distance, measured for `identify_far`. Searching N people
+    at a per-comparison false-match rate f names a stranger as someone with a probability of
+    about N f: 1:1's 1e-4 would be 63 % at 10,000 people, 1e-6 is 1 %."""
+    identify_far: float | None = None
+    identify_tar: float | None = None
+
+    def identification(self) -> float:
+        """The 1:N distance threshold; a file without one is refused (`peeka calibrate`
+        measures it)."""
+        if self.identify_threshold is None:
+            raise CalibrationError(
+                f"The calibration of {self.model!r} has no identification (1:N) threshold. "
+                "Run `peeka calibrate` again; it measures one."
+            )
+        return self.identify_threshold
 
 
 @dataclass(frozen=True)
@@ -59,32 +85,35 @@ def default_path() -> Path:
     return Path(env) if env else PACKAGED
 
 
-def load(model: str, path: Path | None = None) -> Calibration:
+def load(model: str, path: Path | None = None, mode: Mode = "single") -> Calibration:
     path = path or default_path()
-    document = _read(path)
-    entry = document.get("models", {}).get(model)
+    entry = _section(_read(path), mode).get("models", {}).get(model)
     if entry is None:
         raise CalibrationError(
-            f"{path} has no threshold for model {model!r}. Run `peeka calibrate` for it."
+            f"{path} has no {_named(mode)}threshold for model {model!r}. Run `peeka calibrate` "
+            "for it."
         )
     try:
         calibration = Calibration(**entry)
         threshold = float(calibration.threshold)
     except (TypeError, ValueError) as exc:
         raise CalibrationError(f"{path}: the entry for {model!r} is malformed ({exc}).") from exc
-    if not 0 < threshold < 10:
-        raise CalibrationError(f"{path}: threshold {threshold} for {model!r} is out of range.")
+    identify = calibration.identify_threshold
+    if not 0 < threshold < 10 or (identify is not None and not 0 < float(identify) <= threshold):
+        raise CalibrationError(f"{path}: the thresholds for {model!r} are out of range.")
     return calibration
 
 
-def load_scheme(model: str, scheme: str, path: Path | None = None) -> SchemeCalibration:
+def load_scheme(
+    model: str, scheme: str, path: Path | None = None, mode: Mode = "single"
+) -> SchemeCalibration:
     """The score threshold of protection `scheme` over descriptors of `model`."""
     path = path or default_path()
-    entry = _read(path).get("schemes", {}).get(model, {}).get(scheme)
+    entry = _section(_read(path), mode).get("schemes", {}).get(model, {}).get(scheme)
     if entry is None:
         raise CalibrationError(
-            f"{path} has no {scheme!r} threshold for model {model!r}. Run `peeka calibrate` "
-            "on a pairs file to measure it."
+            f"{path} has no {_named(mode)}{scheme!r} threshold for model {model!r}. Run "
+            "`peeka calibrate` on a pairs file to measure it."
         )
     try:
         calibration = SchemeCalibration(**entry)
@@ -94,6 +123,17 @@ def load_scheme(model: str, scheme: str, path: Path | None = None) -> SchemeCali
     if not 0 < threshold < 1:
         raise CalibrationError(f"{path}: {scheme!r} threshold {threshold} is out of range.")
     return calibration
+
+
+def _section(document: dict[str, Any], mode: Mode) -> dict[str, Any]:
+    if mode == "single":
+        return document
+    section: dict[str, Any] = document.get("modes", {}).get(mode, {})
+    return section
+
+
+def _named(mode: Mode) -> str:
+    return "" if mode == "single" else f"{mode}-probe "
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -116,10 +156,13 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def save(
-    calibration: Calibration, path: Path, schemes: list[SchemeCalibration] | None = None
+    calibration: Calibration,
+    path: Path,
+    schemes: list[SchemeCalibration] | None = None,
+    mode: Mode = "single",
 ) -> None:
-    """Write or update the entry for `calibration.model` and its `schemes`, keeping other
-    models' and schemes' entries."""
+    """Write or update the entry for `calibration.model` and its `schemes` in `mode`, keeping
+    other models', schemes' and modes' entries."""
     document: dict[str, Any] = {"format": FORMAT, "version": VERSION, "models": {}}
     if path.exists():
         try:
@@ -128,9 +171,12 @@ def save(
                 document = existing
         except ValueError:
             pass
-    document["models"][calibration.model] = asdict(calibration)
+    section = (
+        document if mode == "single" else document.setdefault("modes", {}).setdefault(mode, {})
+    )
+    section.setdefault("models", {})[calibration.model] = asdict(calibration)
     for scheme in schemes or []:
-        entries = document.setdefault("schemes", {}).setdefault(scheme.model, {})
+        entries = section.setdefault("schemes", {}).setdefault(scheme.model, {})
         entries[scheme.scheme] = asdict(scheme)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")

@@ -159,6 +159,9 @@ class ChallengePolicy:
     gesture clip, hands raised beside the face: 0.22-0.77 (median 0.40, 57 hands); a photo of
     a hand pasted at its own scale is seldom so."""
     allowed_steps: tuple[Step, ...] = DRAWN_STEPS
+    fused_frames: int = 3
+    """Frames of the last step averaged into the descriptor the user is matched with: the
+    sharpest frontal ones with open eyes, each embedded as an enrollment frame is."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,10 @@ class StepVerdict:
     person, and whether it is the user, is decided with it."""
     frontal: tuple[int, ...] = ()
     """The frames of the step that show the face frontal with open eyes."""
+    fused: Embedding | None = field(default=None, repr=False)
+    """After the last step: the descriptor to match the user with, the mean over the step's
+    best frames (`ChallengePolicy.fused_frames`) and the reference crops, as an enrollment is
+    made; compared at the "fused" thresholds (`peeka.biometrics.calibration.Mode`)."""
 
     @property
     def finished(self) -> bool:
@@ -379,7 +386,10 @@ class Verifier:
         if done < len(challenge.steps):
             hint = PROMPTS[challenge.steps[done]]
             return StepVerdict(True, "ok", hint, following, probe, frontal)
-        return StepVerdict(True, "ok", "Done.", None, probe, frontal)
+        fused = self._fused(frames, faces, frontal, probe)
+        if fused is None:
+            return refusal("face_changed")
+        return StepVerdict(True, "ok", "Done.", None, probe, frontal, fused)
 
     def _continues(self, progress: Progress, first: FaceSignals) -> bool:
         """Whether the step's first face is where the previous step's last one was."""
@@ -479,6 +489,27 @@ class Verifier:
             return None
         return embeddings[0]
 
+    def _fused(
+        self,
+        frames: Sequence[RGBImage],
+        faces: list[FaceSignals],
+        frontal: tuple[int, ...],
+        probe: Embedding,
+    ) -> Embedding | None:
+        """The mean descriptor of the step's sharpest frontal frames (any frames when none is
+        frontal), each embedded over the reference crops; None when it is not the person of
+        `probe` (a face swapped in for some frames)."""
+        ranked = sorted(
+            frontal or range(len(frames)), key=lambda i: -_sharpness(frames[i], faces[i])
+        )
+        best = sorted(ranked[: self.policy.fused_frames])
+        try:
+            fused = self.engine.reference([frames[i] for i in best], policy="central").embedding
+        except PeekaError:
+            return None
+        limit = dict(self.policy.identity_thresholds)[self.engine.model]
+        return fused if distance(probe, fused) <= limit else None
+
 
 class HandsByFrame(Protocol):
     """The hands found in each frame of a step, by frame index."""
@@ -511,6 +542,21 @@ def step_hint(step: Step) -> str:
 
 def _frontal(face: FaceSignals) -> bool:
     return abs(face.yaw) < TURN_YAW / 2 and face.ear >= 0.15
+
+
+def _sharpness(frame: RGBImage, face: FaceSignals) -> float:
+    """Variance of the Laplacian over the face's box, on a 96 px wide grey copy (so that a
+    nearer face does not count as sharper): the cheap ranking of a step's frames."""
+    box = face.box
+    height, width = frame.shape[:2]
+    x0, y0 = max(int(box.left), 0), max(int(box.top), 0)
+    x1, y1 = min(int(box.right), width), min(int(box.bottom), height)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return 0.0
+    grey = cv2.cvtColor(np.ascontiguousarray(frame[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    scale = 96 / grey.shape[1]
+    small = cv2.resize(grey, (96, max(int(grey.shape[0] * scale), 8)), interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(small, cv2.CV_64F).var())
 
 
 def _thumbnail(frame: RGBImage) -> npt.NDArray[np.float32]:

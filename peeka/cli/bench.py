@@ -1,12 +1,13 @@
-"""`peeka bench` (each pipeline stage on one photo) and `peeka bench protection|liveness|web`.
-The measurements live in bench_engine, bench_protection, liveness and bench_web."""
+"""`peeka bench` (each pipeline stage on one photo) and `peeka bench
+protection|liveness|web|identify`. The measurements live in bench_engine, bench_protection,
+liveness, bench_web and bench_identify."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from peeka.cli.evaluate import LIVENESS_DATA
+from peeka.cli.evaluate import LFW_DEV, LIVENESS_DATA
 from peeka.cli.output import Subparsers, at_least, positive_float
 
 
@@ -63,6 +64,28 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_web)
 
+    p = bench_sub.add_parser(
+        "identify",
+        help="/api/v1/identify (kiosk 1:N through the encrypted gallery) with N subjects",
+    )
+    p.add_argument("--users", type=at_least(1), default=10_000, help="subjects (default 10,000)")
+    p.add_argument("--requests", type=at_least(1), default=100, help="timed requests (100)")
+    p.add_argument("--workers", type=at_least(1), default=2, help="gunicorn workers (default 2)")
+    p.add_argument(
+        "--scheme",
+        choices=("ckks", "iom", "ndb"),
+        default="iom",
+        help="the subjects' own templates (default iom; ckks takes 393 KB per subject)",
+    )
+    p.add_argument("--lfw", type=Path, default=LFW_DEV, help="LFW folder with pairs.txt, images/")
+    p.add_argument(
+        "--identities", type=at_least(1), default=2000, help="LFW identities to use (at most)"
+    )
+    p.add_argument("--cache", type=Path, metavar="DIR", help="keep LFW descriptors in DIR")
+    p.add_argument("--seed", type=int, default=0, help="seed of the rotations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bench_identify)
+
 
 def _concurrency(text: str) -> list[int]:
     try:
@@ -99,3 +122,9 @@ def _bench_web(args: argparse.Namespace) -> int:
     from peeka.cli.bench_web import bench_web
 
     return bench_web(args)
+
+
+def _bench_identify(args: argparse.Namespace) -> int:
+    from peeka.cli.bench_identify import bench_identify
+
+    return bench_identify(args)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -168,6 +169,49 @@ def calibrate(args: argparse.Namespace) -> int:
     if not 0 < args.far < 1:
         raise DatasetError(f"--far must be between 0 and 1, got {args.far}.")
     pairs, extraction, _ = extract_pairs(args)
+    output = args.output or calibration.default_path()
+    payload: dict[str, Any] = {"path": str(output)}
+    lines = []
+    # "single": the second image as one crop, as a photo or one frame is embedded; "fused":
+    # averaged over the reference crops as an enrollment is, as a liveness clip's frames are.
+    fused = replace(extraction, probes=extraction.references)
+    modes: tuple[tuple[calibration.Mode, Extraction], ...] = (
+        ("single", extraction),
+        ("fused", fused),
+    )
+    for mode, probes in modes:
+        cal, schemes = _calibrate_mode(args, pairs, probes)
+        calibration.save(cal, output, schemes, mode=mode)
+        entry = {**cal.__dict__}
+        entry["schemes"] = {
+            c.scheme: {k: v for k, v in c.__dict__.items() if k != "center"} for c in schemes
+        }
+        if mode == "single":
+            payload.update(entry)
+        else:
+            payload.setdefault("modes", {})[mode] = entry
+        lines += [
+            f"{mode} probes, {cal.model}: accept distance <= {cal.threshold:.4f} for FAR "
+            f"{args.far:g} (measured FAR {cal.measured_far:.2e}, TAR {cal.tar * 100:.2f} %)",
+            f"  1:N identification: accept distance <= {cal.identify_threshold:.4f} for FAR "
+            f"{args.identify_far:g} per comparison (measured {cal.identify_far:.2e}, TAR "
+            f"{(cal.identify_tar or 0) * 100:.2f} %)",
+        ]
+        lines += [
+            f"  {c.scheme}: accept similarity >= {c.threshold:.4f} (measured FAR "
+            f"{c.measured_far:.2e} on {c.impostor_comparisons:,} impostor comparisons, TAR "
+            f"{c.tar * 100:.2f} %)"
+            for c in schemes
+        ]
+    lines.append(f"-> {output}")
+    emit(args, payload, "\n".join(lines))
+    return EXIT_OK
+
+
+def _calibrate_mode(
+    args: argparse.Namespace, pairs: lfw.PairsFile, extraction: Extraction
+) -> tuple[calibration.Calibration, list[calibration.SchemeCalibration]]:
+    """The thresholds for the probes `extraction` holds, against its references."""
     s = verification.scores(pairs, extraction)
     if s.impostor.size * args.far < 10:
         raise DatasetError(
@@ -175,6 +219,16 @@ def calibrate(args: argparse.Namespace) -> int:
             "(at least 10 false matches must be observable); use a larger image set."
         )
     threshold, measured, tar = verification.distance_threshold_at_far(s, args.far)
+    if not args.far >= args.identify_far > 0 or not metrics.far_resolvable(
+        s.impostor.size, args.identify_far
+    ):
+        raise DatasetError(
+            f"--identify-far {args.identify_far:g} must be positive, at most --far, and "
+            f"resolvable with {s.impostor.size:,} impostor comparisons."
+        )
+    identify, identify_far, identify_tar = verification.distance_threshold_at_far(
+        s, args.identify_far
+    )
     model = _engine_config(args).embedder
     dataset = f"{args.pairs.parent.name}/{args.pairs.name}"
     today = dt.date.today().isoformat()
@@ -188,25 +242,11 @@ def calibrate(args: argparse.Namespace) -> int:
         impostor_comparisons=int(s.impostor.size),
         dataset=dataset,
         created=today,
+        identify_threshold=round(identify, 6),
+        identify_far=identify_far,
+        identify_tar=identify_tar,
     )
-    schemes = _calibrate_schemes(extraction, args.far, model, dataset, today)
-    output = args.output or calibration.default_path()
-    calibration.save(cal, output, schemes)
-    lines = [
-        f"{cal.model}: accept distance <= {cal.threshold:.4f} for FAR {args.far:g} "
-        f"(measured FAR {measured:.2e}, TAR {tar * 100:.2f} %) -> {output}"
-    ]
-    lines += [
-        f"{c.scheme}: accept similarity >= {c.threshold:.4f} (measured FAR {c.measured_far:.2e} "
-        f"on {c.impostor_comparisons:,} impostor comparisons, TAR {c.tar * 100:.2f} %)"
-        for c in schemes
-    ]
-    payload = {**cal.__dict__, "path": str(output)}
-    payload["schemes"] = {
-        c.scheme: {k: v for k, v in c.__dict__.items() if k != "center"} for c in schemes
-    }
-    emit(args, payload, "\n".join(lines))
-    return EXIT_OK
+    return cal, _calibrate_schemes(extraction, args.far, model, dataset, today)
 
 
 def _calibrate_schemes(

@@ -9,6 +9,8 @@ from typing import Any
 
 from peeka.cli.output import Subparsers, at_least
 
+LFW_DEV = Path("../shared/data/lfw-dev")
+"""LFW folds 1-5 with their official pairs, beside a checkout."""
 LIVENESS_DATA = Path("../shared/data/liveness")
 """Where the liveness recordings live beside a checkout (see ../shared/data/README.md)."""
 DEFAULT_PIPELINE: dict[str, Any] = {
@@ -69,9 +71,21 @@ def add_parsers(sub: Subparsers) -> None:
     _dataset_args(p)
     p.add_argument("--far", type=float, default=1e-4, help="target false-match rate")
     p.add_argument(
+        "--identify-far",
+        type=float,
+        default=1e-6,
+        help="target false-match rate per comparison of 1:N identification (default 1e-6)",
+    )
+    p.add_argument(
         "--output",
         type=Path,
         help="calibration file to write (default: $PEEKA_CALIBRATION or the packaged file)",
+    )
+    p.add_argument(
+        "--embedder",
+        choices=["sface", "dlib"],
+        default=DEFAULT_PIPELINE["embedder"],
+        help="face model to calibrate (default: $PEEKA_EMBEDDER, else sface)",
     )
     p.set_defaults(handler=_calibrate, **DEFAULT_PIPELINE)
 

@@ -201,8 +201,9 @@ def _answer(
         return FaceCheck(False, None, verdict.hint, "reused")
     matched: User | None = None
     check = verdict.check
-    if verdict.passed and verdict.probe is not None and not enrolling:
-        probe = matching.Probe.from_embedding(verdict.probe, model=model)
+    if verdict.passed and verdict.fused is not None and not enrolling:
+        # Several frames of the last step, averaged: compared at the "fused" thresholds.
+        probe = matching.Probe.from_embedding(verdict.fused, model=model, mode="fused")
         if row.claimed and claimed is None:
             check = "unknown_user"
         elif claimed is not None:

@@ -170,9 +170,16 @@ class ProtectionScheme(ABC):
     @classmethod
     @abstractmethod
     def configured(
-        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+        cls,
+        *,
+        vault: KeyVault,
+        seeds: SeedStore,
+        model: str,
+        calibration_path: Any = None,
+        mode: calibration.Mode = "single",
     ) -> ProtectionScheme:
-        """The scheme with its calibrated threshold (and data) for descriptors of `model`."""
+        """The scheme with its calibrated threshold (and data) for descriptors of `model`,
+        compared with probes of `mode` (`peeka.biometrics.calibration.Mode`)."""
 
     @property
     def params(self) -> dict[str, JsonValue]:
@@ -307,10 +314,16 @@ class IomScheme(ProtectionScheme):
 
     @classmethod
     def configured(
-        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+        cls,
+        *,
+        vault: KeyVault,
+        seeds: SeedStore,
+        model: str,
+        calibration_path: Any = None,
+        mode: calibration.Mode = "single",
     ) -> IomScheme:
         scheme = cls(vault, seeds, 0.0, model=model)
-        scheme.threshold = _calibrated(scheme, model, calibration_path).threshold
+        scheme.threshold = _calibrated(scheme, model, calibration_path, mode).threshold
         return scheme
 
     def _params(self) -> dict[str, JsonValue]:
@@ -360,13 +373,21 @@ class NdbScheme(ProtectionScheme):
 
     @classmethod
     def configured(
-        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+        cls,
+        *,
+        vault: KeyVault,
+        seeds: SeedStore,
+        model: str,
+        calibration_path: Any = None,
+        mode: calibration.Mode = "single",
     ) -> NdbScheme:
+        # Templates are binarised around the single-probe calibration's center, whatever the
+        # probe: only the threshold depends on the mode.
         cal = calibration.load_scheme(model, cls.name, calibration_path)
         if cal.center is None:
             raise CalibrationError("the ndb calibration has no center; run `peeka calibrate`")
         scheme = cls(vault, seeds, cal.threshold, cal.center, model=model)
-        _calibrated(scheme, model, calibration_path)
+        scheme.threshold = _calibrated(scheme, model, calibration_path, mode).threshold
         return scheme
 
     def preview(self, template: bytes) -> TemplatePreview:
@@ -444,10 +465,16 @@ class CkksScheme(ProtectionScheme):
 
     @classmethod
     def configured(
-        cls, *, vault: KeyVault, seeds: SeedStore, model: str, calibration_path: Any = None
+        cls,
+        *,
+        vault: KeyVault,
+        seeds: SeedStore,
+        model: str,
+        calibration_path: Any = None,
+        mode: calibration.Mode = "single",
     ) -> CkksScheme:
         # Matching is exact on the encrypted distance: the engine's own calibrated threshold.
-        distance = calibration.load(model, calibration_path).threshold
+        distance = calibration.load(model, calibration_path, mode).threshold
         return cls(vault, seeds, distance, model=model)
 
     def preview(self, template: bytes) -> TemplatePreview:
@@ -591,9 +618,10 @@ def get_scheme(
     seeds: SeedStore,
     model: str = LEGACY_MODEL,
     calibration_path: Any = None,
+    mode: calibration.Mode = "single",
 ) -> ProtectionScheme:
     """Scheme `name` from the registry, with its calibrated threshold for descriptors of
-    `model`."""
+    `model` and probes of `mode`."""
     try:
         module_name, _, attr = SCHEMES[name].partition(":")
     except KeyError:
@@ -601,14 +629,16 @@ def get_scheme(
             f"unknown protection scheme {name!r}; choose one of {scheme_names()}"
         ) from None
     cls: type[ProtectionScheme] = getattr(importlib.import_module(module_name), attr)
-    return cls.configured(vault=vault, seeds=seeds, model=model, calibration_path=calibration_path)
+    return cls.configured(
+        vault=vault, seeds=seeds, model=model, calibration_path=calibration_path, mode=mode
+    )
 
 
 def _calibrated(
-    scheme: ProtectionScheme, model: str, calibration_path: Any
+    scheme: ProtectionScheme, model: str, calibration_path: Any, mode: calibration.Mode
 ) -> calibration.SchemeCalibration:
     """The calibration of `scheme`, checked to be for the parameters it uses."""
-    cal = calibration.load_scheme(model, scheme.name, calibration_path)
+    cal = calibration.load_scheme(model, scheme.name, calibration_path, mode)
     measured = {k: v for k, v in scheme.params.items() if k not in ("center_sha256", "model")}
     if cal.params != measured:
         raise CalibrationError(

@@ -184,8 +184,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_calibration(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
-    """peeka.E003: the embedding model, or a scheme over it, has no usable calibration, so
-    login or enrollment with it would fail."""
+    """peeka.E003: the embedding model, or a scheme over it, has no usable calibration (1:1
+    and 1:N, for single and fused probes), so login, identification or enrollment with it
+    would fail."""
     from peeka.biometrics import calibration
     from peeka.biometrics.embedders import model_name
     from peeka.errors import CalibrationError
@@ -197,19 +198,20 @@ def check_calibration(app_configs: Sequence[AppConfig] | None, **kwargs: Any) ->
         "has that model."
     )
     problems: list[str] = []
-    try:
-        calibration.load(model)
-    except CalibrationError as exc:
-        problems.append(str(exc))
-    for scheme in _SCORED_SCHEMES:
+    for mode in calibration.MODES:
         try:
-            scored = calibration.load_scheme(model, scheme)
+            calibration.load(model, mode=mode).identification()
         except CalibrationError as exc:
             problems.append(str(exc))
-            continue
-        # The ndb scheme binarises around the calibration faces' mean; without it, refuses.
-        if scheme == "ndb" and scored.center is None:
-            problems.append(f"{calibration.default_path()}: the ndb entry has no center.")
+        for scheme in _SCORED_SCHEMES:
+            try:
+                scored = calibration.load_scheme(model, scheme, mode=mode)
+            except CalibrationError as exc:
+                problems.append(str(exc))
+                continue
+            # The ndb scheme binarises around the calibration faces' mean; without it, refuses.
+            if mode == "single" and scheme == "ndb" and scored.center is None:
+                problems.append(f"{calibration.default_path()}: the ndb entry has no center.")
     # A missing or unreadable file fails every lookup alike: say it once.
     return [
         Error(

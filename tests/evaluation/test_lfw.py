@@ -128,11 +128,18 @@ def test_calibrate_writes_a_threshold_the_verify_command_uses(
     ]
     assert main([*args, "--far", "1e-4"]) == 2  # too few impostors to resolve 1e-4
     assert "cannot resolve" in capsys.readouterr().out
-    assert main([*args, "--far", "0.05"]) == 0
+    # 1:N's default 1e-6 cannot be resolved either, and may not be looser than 1:1.
+    assert main([*args, "--far", "0.05"]) == 2
+    assert "--identify-far 1e-06 must be" in capsys.readouterr().out
+    assert main([*args, "--far", "0.05", "--identify-far", "0.1"]) == 2
+    capsys.readouterr()
+    assert main([*args, "--far", "0.05", "--identify-far", "0.01"]) == 0
     written = json.loads(output.read_text())["models"]["sface_2021dec_int8bq"]
     # SFace's unit descriptors: the same face within about 1.0, strangers near sqrt(2).
     assert 0.8 < written["threshold"] < 1.4
     assert written["measured_far"] <= 0.05
+    assert 0.5 < written["identify_threshold"] < written["threshold"]
+    assert written["identify_far"] <= 0.01 and written["identify_tar"] <= written["tar"]
     schemes = json.loads(output.read_text())["schemes"]["sface_2021dec_int8bq"]
     assert set(schemes) == {"iom", "ndb"}
     for name, entry in schemes.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
@@ -15,7 +16,15 @@ from peeka.faces.services import gallery, matching
 from peeka.faces.services.enrollment import enrollment_create, templates_delete_all
 from peeka.faces.services.matching import Probe, face_identify
 from peeka.faces.services.protection import enrollment_model
+from peeka.protection.schemes import rotate_ckks_key
+from peeka.security.vault import vault
 from tests.webapp import burst
+
+
+@pytest.fixture(autouse=True)
+def kiosk(settings: SettingsWrapper) -> None:
+    """Web accounts are identified (and so kept in a gallery) only on a kiosk."""
+    settings.PEEKA_FACE_ONLY_LOGIN = True
 
 
 def enrolled(user: User, photo: bytes, scheme: str = "iom") -> None:
@@ -116,22 +125,33 @@ def test_another_processes_change_is_read_by_its_stamp(
 def test_a_tampered_or_moved_block_is_not_searched_and_its_users_are_compared_1_to_1(
     two_enrolled: tuple[User, User], frames: dict[str, bytes]
 ) -> None:
-    alice, _ = two_enrolled
+    alice, bob = two_enrolled
     row = GalleryBlock.objects.get()
     data = bytearray(row.data)
     data[len(data) // 2] ^= 1
     GalleryBlock.objects.filter(pk=row.pk).update(data=bytes(data), stamp="tampered")
     model = enrollment_model()
-    probe = Probe.from_frame(frames["obama2"])
-    embedding = probe.embedding(model)
+    embedding = Probe.from_frame(frames["obama2"]).embedding(model)
     assert embedding is not None
     search = gallery.gallery_search(embedding=embedding, model=model, api_client_id=None)
     assert search == gallery.Search([], [row.pk])
-    assert face_identify(probe=probe, api_client_id=None) == (alice, "ok")
-    # A block sealed for one place does not open in another (index 0 -> 1).
-    GalleryBlock.objects.filter(pk=row.pk).update(data=row.data, index=1, stamp="moved")
+    # Nobody is added to it: the next enrollment starts a new block.
+    carol = User.objects.create_user("carol")
+    enrolled(carol, frames["biden"])
+    assert GalleryEntry.objects.get(user=carol).block.index == 1
+    assert GalleryBlock.objects.get(pk=row.pk).free == 0
+    # Its users are compared 1:1; one found moves to a block that can be searched, and the
+    # block nobody can open is dropped (bob will rejoin at his next match).
+    assert identify(frames["obama2"]) == (alice, "ok")
+    assert not GalleryBlock.objects.filter(pk=row.pk).exists()
+    assert GalleryEntry.objects.get(user=alice).block.index == 1
+    assert not GalleryEntry.objects.filter(user=bob).exists()
+    assert candidates(frames["obama3"]) == [alice.pk]
+    # A block sealed for one place does not open in another (index 1 -> 0).
+    moved = GalleryBlock.objects.get()
+    GalleryBlock.objects.filter(pk=moved.pk).update(index=0, stamp="moved")
     search = gallery.gallery_search(embedding=embedding, model=model, api_client_id=None)
-    assert search.unusable == [row.pk]
+    assert search == gallery.Search([], [moved.pk])
 
 
 def test_a_database_from_before_the_gallery_identifies_and_fills_it(
@@ -169,3 +189,34 @@ def test_an_import_fills_whole_blocks_at_once(alice: User, frames: dict[str, byt
     gallery.gallery_import(users=users, embeddings=[embedding, *others], model=model)
     assert GalleryBlock.objects.get().live == 10
     assert candidates(frames["obama2"]) == [alice.pk]
+
+
+def test_after_a_key_rotation_a_match_moves_the_slot_under_the_new_key(
+    two_enrolled: tuple[User, User], frames: dict[str, bytes]
+) -> None:
+    alice, bob = two_enrolled
+    old = GalleryBlock.objects.get()
+    new_key = rotate_ckks_key(vault())
+    assert identify(frames["obama2"]) == (alice, "ok")  # found in the old key's block
+    moved = GalleryEntry.objects.get(user=alice).block
+    assert moved.key_id == new_key != old.key_id and moved.live == 1
+    assert GalleryBlock.objects.get(pk=old.pk).live == 1  # bob's slot, until his next match
+    assert identify(frames["obama3"]) == (alice, "ok") and identify(frames["biden"]) == (bob, "ok")
+    # Nobody left under the retired key, and nobody can be added there: the block is gone.
+    assert not GalleryBlock.objects.filter(pk=old.pk).exists()
+    assert GalleryBlock.objects.get().live == 2
+
+
+def test_web_accounts_have_no_gallery_unless_they_are_identified(
+    alice: User, frames: dict[str, bytes], settings: SettingsWrapper
+) -> None:
+    settings.PEEKA_FACE_ONLY_LOGIN = False
+    enrolled(alice, frames["obama"])
+    assert not GalleryEntry.objects.exists() and not GalleryBlock.objects.exists()
+    client, _ = ApiClient.create("kiosk")  # API subjects can always be identified
+    subject = User.objects.create_user("s1", api_client=client, api_subject="s1")
+    enrolled(subject, frames["obama2"])
+    assert GalleryEntry.objects.get().user == subject
+    settings.PEEKA_FACE_ONLY_LOGIN = True  # turned on later: found 1:1, then in the gallery
+    assert identify(frames["obama3"]) == (alice, "ok")
+    assert candidates(frames["obama3"]) == [alice.pk]

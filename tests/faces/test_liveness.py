@@ -7,12 +7,14 @@ user, a pasted hand and a photo fail; and production refuses the test-only fixed
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -21,10 +23,13 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
-from peeka.biometrics import RGBImage, load_image
+from peeka.biometrics import RGBImage, calibration, load_image
+from peeka.biometrics.engine import distance
 from peeka.biometrics.liveness import video_frames
 from peeka.evaluation.liveness import moving_clip, pasted_hand
 from peeka.faces.models import FaceTemplate, LivenessChallenge
+from peeka.faces.services import matching
+from peeka.faces.services.protection import engine_for, enrollment_model, scheme_for
 from peeka.security.models import AuditEvent
 from tests.webapp import PASSWORD, FrozenClock, logged_in, reauthenticated
 
@@ -161,6 +166,43 @@ def test_enrollment_and_login_go_one_revealed_step_at_a_time(
     client.post("/accounts/login/next/", {"method": "password", "password": PASSWORD})
     assert client.get("/").context["user"] == alice
     assert AuditEvent.objects.filter(event="liveness_login", success=True, user=alice).exists()
+
+
+def test_login_matches_the_mean_of_the_last_steps_sharpest_frames_at_the_fused_threshold(
+    alice: User, blink: list[bytes], look: list[bytes], clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    assert enroll_live(alice, [blink, look], clock)["ok"] is True
+    probes: list[matching.Probe] = []
+    match = matching.face_match
+
+    def seen(*, user: User, probe: matching.Probe) -> tuple[bool, str]:
+        probes.append(probe)
+        return match(user=user, probe=probe)
+
+    monkeypatch.setattr(matching, "face_match", seen)
+    client = Client()
+    client.get("/face/login/")
+    issued = challenge(client, purpose="login", username="alice")
+    assert answer(client, "/face/login/frames/", issued["id"], blink, clock)[1]["passed"] is True
+    [probe] = probes
+    model = enrollment_model()
+    fused = probe.embedding(model)
+    assert probe.mode == "fused" and fused is not None
+    engine = engine_for(model)
+    frames = [load_image(f) for f in blink]
+    # Three frames, each over the reference crops: their mean, not any one frame's descriptor.
+    singles = [engine.probe(f, policy="central").embedding for f in frames]
+    assert abs(np.linalg.norm(fused) - 1) < 1e-5 and min(distance(fused, e) for e in singles) > 0.01
+    threes = itertools.combinations(range(len(frames)), 3)
+    assert any(
+        distance(fused, engine.reference([frames[i] for i in three], policy="central").embedding)
+        < 1e-5
+        for three in threes
+    )
+    # ...compared at the thresholds calibrated for such probes.
+    fused_iom = calibration.load_scheme(model, "iom", mode="fused").threshold
+    assert scheme_for("iom", model=model, mode="fused").threshold == fused_iom
 
 
 def test_the_next_step_is_revealed_only_when_the_current_one_passed(

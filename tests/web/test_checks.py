@@ -155,6 +155,10 @@ def _calibration_file(tmp_path: Path, change: str) -> Path:
     elif change == "no ndb center":
         for schemes in document["schemes"].values():
             schemes["ndb"]["center"] = None
+    elif change == "no 1:N threshold":  # as written before identification was calibrated
+        for entry in document["models"].values():
+            for key in ("identify_threshold", "identify_far", "identify_tar"):
+                del entry[key]
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -183,6 +187,14 @@ def test_a_calibration_without_the_model_is_an_error(
     assert _ids(messages) == ["peeka.E003"]
     assert "'sface_2021dec_int8bq'" in messages[0].msg
     assert messages[0].hint is not None and "peeka calibrate" in messages[0].hint
+
+
+def test_a_calibration_without_the_identification_threshold_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PEEKA_CALIBRATION", str(_calibration_file(tmp_path, "no 1:N threshold")))
+    messages = checks.check_calibration(None)
+    assert _ids(messages) == ["peeka.E003"] and "identification (1:N)" in messages[0].msg
 
 
 def test_a_calibration_without_the_scheme_thresholds_is_an_error_per_scheme(

@@ -2,7 +2,7 @@
 user's descriptor sits in one slot of a CKKS gallery block under the deployment's key
 (`peeka.protection.ckks`), one gallery for the web accounts and one per API client. A search
 sends one plaintext probe over every block; the decision service sees only masked scores and
-names the slots within the calibrated distance, whose users are then confirmed 1:1 against
+names the slots within the calibrated 1:N distance, whose users are then confirmed 1:1 against
 their own templates (`matching.face_identify`).
 
 Blocks are stored sealed in the database and changed in the transaction that changes the
@@ -21,12 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, Q
 
 from peeka.accounts.models import User
 from peeka.biometrics import Embedding, calibration
+from peeka.biometrics.calibration import Mode
 from peeka.errors import PeekaError
 from peeka.faces.models import Gallery, GalleryBlock, GalleryEntry
 from peeka.protection import ckks
@@ -37,6 +39,14 @@ from peeka.security.vault import vault
 
 MAX_CANDIDATES = 5
 """Candidates confirmed 1:1 at most; more within the threshold is an ambiguous probe."""
+
+
+def gallery_kept(api_client_id: int | None) -> bool:
+    """Whether the namespace has a gallery: an API client's subjects always (the API has
+    identify), web accounts only with PEEKA_FACE_ONLY_LOGIN (else nobody is identified among
+    them, and an encrypted descriptor nobody searches is one copy too many; turned on later,
+    its users join at their next match)."""
+    return api_client_id is not None or bool(settings.PEEKA_FACE_ONLY_LOGIN)
 
 
 def gallery_name(api_client_id: int | None) -> str:
@@ -55,6 +65,7 @@ class Search:
 
 @dataclass(frozen=True)
 class _Loaded:
+    gallery_id: int
     stamp: str
     key_id: str
     block: ckks.GalleryBlock
@@ -78,12 +89,23 @@ class _Blocks:
         """The block of `row` (its data fetched), opened, checked and remembered."""
         key_id, payload = open_block(bytes(row.data), _place(row), vault())
         block = self.side(key_id)[0].load_block(payload)
-        self.remember(row.pk, row.stamp, key_id, block)
+        self.remember(row, key_id, block)
         return block
 
-    def remember(self, pk: int, stamp: str, key_id: str, block: ckks.GalleryBlock) -> None:
+    def remember(self, row: GalleryBlock, key_id: str, block: ckks.GalleryBlock) -> None:
         with self.lock:
-            self.blocks[pk] = _Loaded(stamp, key_id, block)
+            self.blocks[row.pk] = _Loaded(row.gallery_id, row.stamp, key_id, block)
+
+    def retain(self, gallery_id: int, pks: set[int]) -> None:
+        """Forget the blocks of `gallery_id` that are no longer stored (25.6 MB each)."""
+        with self.lock:
+            gone = [
+                pk
+                for pk, loaded in self.blocks.items()
+                if loaded.gallery_id == gallery_id and pk not in pks
+            ]
+            for pk in gone:
+                del self.blocks[pk]
 
     def current(self, pk: int, stamp: str) -> _Loaded | None:
         with self.lock:
@@ -94,14 +116,17 @@ class _Blocks:
 _cache = _Blocks()
 
 
-def gallery_search(*, embedding: Embedding, model: str, api_client_id: int | None) -> Search:
+def gallery_search(
+    *, embedding: Embedding, model: str, api_client_id: int | None, mode: Mode = "single"
+) -> Search:
     """The users of the gallery whose encrypted descriptor is within `model`'s calibrated
-    distance of `embedding`."""
-    rows = list(
-        GalleryBlock.objects.filter(
-            gallery__name=gallery_name(api_client_id), gallery__model=model, live__gt=0
-        ).values_list("pk", "stamp")
-    )
+    identification distance of `embedding`, a probe of `mode` (stricter than 1:1's: see
+    `Calibration`)."""
+    gallery = Gallery.objects.filter(name=gallery_name(api_client_id), model=model).first()
+    if gallery is None:
+        return Search([], [])
+    rows = list(GalleryBlock.objects.filter(gallery=gallery, live__gt=0).values_list("pk", "stamp"))
+    _cache.retain(gallery.pk, {pk for pk, _ in rows})
     stale = [pk for pk, stamp in rows if _cache.current(pk, stamp) is None]
     unusable: list[int] = []
     for row in GalleryBlock.objects.filter(pk__in=stale).select_related("gallery"):
@@ -114,7 +139,7 @@ def gallery_search(*, embedding: Embedding, model: str, api_client_id: int | Non
         loaded = _cache.current(pk, stamp)
         if loaded is not None:
             by_key.setdefault(loaded.key_id, []).append((pk, loaded.block))
-    threshold = calibration.load(model).threshold
+    threshold = calibration.load(model, mode=mode).identification()
     hits = Q(pk__in=[])
     for key_id, blocks in by_key.items():
         matcher, service = _cache.side(key_id)
@@ -129,23 +154,27 @@ def gallery_search(*, embedding: Embedding, model: str, api_client_id: int | Non
 
 
 def gallery_add(*, user: User, embedding: Embedding, model: str) -> None:
-    """Put `user` into their gallery for `model` (out of any slot they had before). Call it
-    in the transaction that writes the user's template."""
+    """Put `user` into their gallery for `model` (out of any slot they had before), if their
+    namespace has one (`gallery_kept`). Call it in the transaction that writes the user's
+    template."""
     with transaction.atomic():
         gallery_remove(user=user)
+        if not gallery_kept(user.api_client_id):
+            return
         gallery = _locked(gallery_name(user.api_client_id), model)
-        key_id = active_ckks_key(vault())
+        key_id = active_key()
         matcher = _cache.side(key_id)[0]
-        row = (
-            GalleryBlock.objects.filter(gallery=gallery, key_id=key_id, free__gt=0)
-            .order_by("index")
-            .first()
-        )
-        if row is None:
+        rows = GalleryBlock.objects.filter(gallery=gallery, key_id=key_id, free__gt=0)
+        for row in rows.order_by("index"):
+            try:
+                block, slot = matcher.add_to_block(_current(row), embedding)
+                break
+            except (PeekaError, VaultError, ValueError):
+                # Altered or unreadable: searches skip it; no one is added to it either.
+                GalleryBlock.objects.filter(pk=row.pk).update(free=0)
+        else:
             block, slot = matcher.build_block(np.asarray(embedding)[None, :]), 0
             row = GalleryBlock(gallery=gallery, index=_next_index(gallery), key_id=key_id)
-        else:
-            block, slot = matcher.add_to_block(_current(row), embedding)
         _save(row, gallery, block)
         GalleryEntry.objects.create(user=user, block=row, slot=slot)
 
@@ -161,7 +190,7 @@ def gallery_import(*, users: Sequence[User], embeddings: Sequence[Embedding], mo
         for user in users:
             gallery_remove(user=user)
         gallery = _locked(names.pop(), model)
-        key_id = active_ckks_key(vault())
+        key_id = active_key()
         matcher = _cache.side(key_id)[0]
         rows = np.asarray(embeddings, dtype=np.float64)
         for start in range(0, len(users), matcher.capacity):
@@ -176,7 +205,8 @@ def gallery_import(*, users: Sequence[User], embeddings: Sequence[Embedding], mo
 
 def gallery_remove(*, user: AbstractBaseUser) -> bool:
     """Take `user` out of the gallery: their slot is flooded with noise (never reused), and a
-    block left with no user and no free slot is dropped. Whether they were in it."""
+    block left with no user and no slot for one (full, or under a retired key) is dropped.
+    Whether they were in it."""
     with transaction.atomic():
         entry = GalleryEntry.objects.filter(user_id=user.pk).select_related("block").first()
         if entry is None:
@@ -192,11 +222,16 @@ def gallery_remove(*, user: AbstractBaseUser) -> bool:
             return True
         matcher = _cache.side(row.key_id)[0]
         block = matcher.remove_from_block(block, [entry.slot])
-        if not block.free and not block.live.any():
-            row.delete()
+        if not block.live.any() and (not block.free or row.key_id != active_key()):
+            row.delete()  # nobody left, and nobody can be added
         else:
             _save(row, gallery, block)
         return True
+
+
+def active_key() -> str:
+    """The CKKS key pair new gallery slots are encrypted under."""
+    return active_ckks_key(vault())
 
 
 def _locked(name: str, model: str) -> Gallery:
@@ -225,7 +260,10 @@ def _save(row: GalleryBlock, gallery: Gallery, block: ckks.GalleryBlock) -> None
     row.data = seal_block(block, row.key_id, _place(row), vault())
     row.stamp = secrets.token_hex(16)
     row.save()
-    _cache.remember(row.pk, row.stamp, row.key_id, block)
+    _cache.remember(row, row.key_id, block)
+    _cache.retain(
+        gallery.pk, set(GalleryBlock.objects.filter(gallery=gallery).values_list("pk", flat=True))
+    )
 
 
 def _place(row: GalleryBlock) -> BlockPlace:

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from peeka.accounts.models import User
 from peeka.biometrics import Embedding, RGBImage, load_image
+from peeka.biometrics.calibration import Mode
 from peeka.errors import ImageError, PeekaError
 from peeka.faces.models import FaceTemplate, GalleryEntry, UserKey
 from peeka.faces.services import gallery
@@ -33,9 +34,12 @@ class Probe:
         reason: str = "ok",
         embeddings: dict[str, Embedding] | None = None,
         image_error: ImageError | None = None,
+        mode: Mode = "single",
     ) -> None:
         self._image = image
         self._embeddings: dict[str, Embedding | None] = dict(embeddings or {})
+        self.mode = mode
+        """How the descriptor was made, which sets the thresholds it is compared at."""
         self.reason = reason
         """"ok", or the error code that left the probe without a usable face."""
         self.image_error = image_error
@@ -49,8 +53,8 @@ class Probe:
             return cls(reason=exc.code, image_error=exc)
 
     @classmethod
-    def from_embedding(cls, embedding: Embedding, *, model: str) -> Probe:
-        return cls(embeddings={model: embedding})
+    def from_embedding(cls, embedding: Embedding, *, model: str, mode: Mode = "single") -> Probe:
+        return cls(embeddings={model: embedding}, mode=mode)
 
     def embedding(self, model: str) -> Embedding | None:
         """The descriptor under `model`, or None (then `reason` says why)."""
@@ -111,7 +115,7 @@ def face_identify(*, probe: Probe, api_client_id: int | None) -> tuple[User | No
     search = gallery.Search([], [])
     if embedding is not None:
         search = gallery.gallery_search(
-            embedding=embedding, model=model, api_client_id=api_client_id
+            embedding=embedding, model=model, api_client_id=api_client_id, mode=probe.mode
         )
     if len(search.candidates) > gallery.MAX_CANDIDATES:
         return None, "ambiguous"
@@ -127,7 +131,8 @@ def face_identify(*, probe: Probe, api_client_id: int | None) -> tuple[User | No
             matches[template.user.pk] = (template.user, template)
     if len(matches) == 1:
         user, template = next(iter(matches.values()))
-        _matched(template, probe)
+        unusable = GalleryEntry.objects.filter(user=user, block_id__in=search.unusable)
+        _matched(template, probe, rejoin=unusable.exists())
         return user, "ok"
     if not matches and probe.reason != "ok":
         return None, probe.reason
@@ -139,7 +144,7 @@ def _compare(template: FaceTemplate, probe: Probe) -> tuple[bool, str]:
     if embedding is None:
         return False, probe.reason if probe.reason != "ok" else "model_unavailable"
     try:
-        scheme = scheme_for(template.scheme, model=template.model)
+        scheme = scheme_for(template.scheme, model=template.model, mode=probe.mode)
         return scheme.verify(bytes(template.data), embedding), "no_match"
     except (PeekaError, VaultError) as exc:
         return False, exc.code
@@ -176,23 +181,33 @@ def template_upgrade(*, template: FaceTemplate, probe: Probe) -> bool:
     return True
 
 
-def _matched(template: FaceTemplate, probe: Probe) -> None:
+def _matched(template: FaceTemplate, probe: Probe, *, rejoin: bool = False) -> None:
     """What follows a match: the template re-protected if it must be, and its user put into
-    the gallery if they are not in it (a database from before the gallery), both from the
-    probe. Templates on an older model do neither: their users are asked to renew."""
+    the gallery if they are not in it (a database from before the gallery), are under a
+    retired key or in a block that cannot be searched (`rejoin`), both from the probe.
+    Templates on an older model do neither: their users are asked to renew."""
     model = enrollment_model()
     if template.model != model:
         return
     template_upgrade(template=template, probe=probe)
-    embedding = None if _in_gallery(template.user_id, model) else probe.reference(model)
+    kept = gallery.gallery_kept(template.user.api_client_id)
+    if not kept or (not rejoin and _in_gallery(template.user_id, model)):
+        return
+    embedding = probe.reference(model)
     if embedding is None:
         return
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=template.user_id)
         # Not when the template was deleted, or replaced by an enrollment (which joined), since.
-        if FaceTemplate.objects.filter(pk=template.pk).exists() and not _in_gallery(user.pk, model):
+        if FaceTemplate.objects.filter(pk=template.pk).exists() and (
+            rejoin or not _in_gallery(user.pk, model)
+        ):
             gallery.gallery_add(user=user, embedding=embedding, model=model)
 
 
 def _in_gallery(user_id: int, model: str) -> bool:
-    return GalleryEntry.objects.filter(user_id=user_id, block__gallery__model=model).exists()
+    """In the gallery of `model`, under the active CKKS key (after a rotation, a match moves
+    the user's slot to a block under the new key, as `template_upgrade` does the template)."""
+    return GalleryEntry.objects.filter(
+        user_id=user_id, block__gallery__model=model, block__key_id=gallery.active_key()
+    ).exists()

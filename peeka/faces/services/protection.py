@@ -9,6 +9,7 @@ import threading
 from django.conf import settings
 
 from peeka.biometrics import EngineConfig, FaceEngine
+from peeka.biometrics.calibration import Mode
 from peeka.biometrics.embedders import model_name
 from peeka.faces.models import UserKey
 from peeka.protection.schemes import ProtectionScheme, get_scheme
@@ -33,16 +34,16 @@ class DbSeedStore:
 _lock = threading.Lock()
 
 
-def scheme_for(name: str, *, model: str) -> ProtectionScheme:
-    """Scheme `name` for descriptors of `model`, made once per process (loading a CKKS key
-    takes seconds)."""
+def scheme_for(name: str, *, model: str, mode: Mode = "single") -> ProtectionScheme:
+    """Scheme `name` for descriptors of `model` and probes of `mode`, made once per process
+    (loading a CKKS key takes seconds)."""
     with _lock:
-        return _scheme(name, model)
+        return _scheme(name, model, mode)
 
 
 @functools.cache
-def _scheme(name: str, model: str) -> ProtectionScheme:
-    return get_scheme(name, vault=vault(), seeds=DbSeedStore(), model=model)
+def _scheme(name: str, model: str, mode: Mode) -> ProtectionScheme:
+    return get_scheme(name, vault=vault(), seeds=DbSeedStore(), model=model, mode=mode)
 
 
 def enrollment_model() -> str:
