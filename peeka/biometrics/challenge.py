@@ -161,7 +161,8 @@ class ChallengePolicy:
     allowed_steps: tuple[Step, ...] = DRAWN_STEPS
     fused_frames: int = 3
     """Frames of the last step averaged into the descriptor the user is matched with: the
-    sharpest frontal ones with open eyes, each embedded as an enrollment frame is."""
+    sharpest frontal ones with open eyes, each embedded as an enrollment frame is. 0: none
+    (an enrollment, which enrolls the frames themselves)."""
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,8 @@ class Verifier:
         if done < len(challenge.steps):
             hint = PROMPTS[challenge.steps[done]]
             return StepVerdict(True, "ok", hint, following, probe, frontal)
+        if not self.policy.fused_frames:
+            return StepVerdict(True, "ok", "Done.", None, probe, frontal)
         fused = self._fused(frames, faces, frontal, probe)
         if fused is None:
             return refusal("face_changed")

@@ -28,6 +28,7 @@ from peeka.biometrics import FaceEngine, calibration, load_image
 from peeka.biometrics.embedders import configured_model
 from peeka.biometrics.engine import distance
 from peeka.cli.bench_web import (
+    _engine_ms,
     _free_port,
     _multipart,
     _post,
@@ -48,6 +49,7 @@ _WARMUP = 3
 
 def bench_identify(args: argparse.Namespace) -> int:
     people, probes = _lfw_people(args)
+    engine_ms = float(np.median([_engine_ms(photo, repeat=3) for _, photo in probes[:10]]))
     rng = np.random.default_rng(args.seed)
     references = _subjects(np.stack(list(people.values())), args.users, rng)
     subject_of = {name: f"s{i}" for i, name in enumerate(people)}
@@ -81,6 +83,7 @@ def bench_identify(args: argparse.Namespace) -> int:
         "p50_ms": round(float(np.percentile(latencies, 50)), 2),
         "p95_ms": round(float(np.percentile(latencies, 95)), 2),
         "errors": results["errors"],
+        "engine_pipeline_ms": round(engine_ms, 2),
         "answers": results["answers"],
         "lfw_identities": len(people),
         "populate_s": round(populate_s, 1),
@@ -92,7 +95,8 @@ def bench_identify(args: argparse.Namespace) -> int:
         f"POST /api/v1/identify, {args.users} subjects ({len(people)} LFW identities, the rest "
         f"rotated), {args.scheme} templates, {args.workers} workers, concurrency 1\n"
         f"requests {payload['requests']}, p50 {payload['p50_ms']:.1f} ms, p95 "
-        f"{payload['p95_ms']:.1f} ms, errors {payload['errors']}\n"
+        f"{payload['p95_ms']:.1f} ms, errors {payload['errors']}; the engine's own pipeline on "
+        f"these photos {engine_ms:.1f} ms (median, this process)\n"
         f"answers: right {answers['right']}, nobody {answers['nobody']}, wrong "
         f"{answers['wrong']} (setup {populate_s:.0f} s)",
     )

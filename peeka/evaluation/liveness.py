@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -64,6 +64,8 @@ class Presentation:
     """How long after the challenge's expiry the first answer arrives (0: in time)."""
     draws: int = 1
     """Challenges drawn to get this one (challenge shopping): each counts as a failure."""
+    enrolling: bool = False
+    """An enrollment's challenge: its frames are enrolled, no probe is fused."""
 
     @property
     def frames(self) -> int:
@@ -221,7 +223,8 @@ def presentations(data: Path) -> Iterator[Presentation]:
                        performed([first_blink, second_blink]))  # fmt: skip
     looking = clip(webcam, 63, 90)
     yield Presentation(B, "blink, then look at the camera (webcam clip; enrollment)",
-                       (Step.BLINK, Step.LOOK), performed([first_blink, looking]))  # fmt: skip
+                       (Step.BLINK, Step.LOOK), performed([first_blink, looking]),
+                       enrolling=True)  # fmt: skip
     yield Presentation(B, "raise a thumbs up (gesture clip)", (Step.THUMBS_UP,),
                        performed([thumbs]))  # fmt: skip
 
@@ -334,12 +337,14 @@ def run(
     policy = policy or ChallengePolicy()
     now = [1_700_000_000.0]
     verifier = Verifier(policy, clock=lambda: now[0])
+    enrolling = Verifier(replace(policy, fused_frames=0), clock=lambda: now[0])  # as the server
     threshold = calibration.load_scheme(model or verifier.engine.model, "iom").threshold
     outcomes = []
     for item in items:
         challenge = issue(policy, steps=item.steps, clock=lambda: now[0])
         started = time.perf_counter()
-        verdict, passed = _present(verifier, challenge, item, now, threshold)
+        chosen = enrolling if item.enrolling else verifier
+        verdict, passed = _present(chosen, challenge, item, now, threshold)
         outcomes.append(Outcome(item, verdict, passed, time.perf_counter() - started))
     return outcomes
 

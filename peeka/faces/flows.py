@@ -25,6 +25,7 @@ from django.conf import settings
 
 from peeka.accounts import otp
 from peeka.accounts.models import User
+from peeka.biometrics.challenge import StepVerdict
 from peeka.errors import ImageError, PeekaError
 from peeka.faces import selectors
 from peeka.faces.models import LivenessChallenge
@@ -201,10 +202,11 @@ def _answer(
         return FaceCheck(False, None, verdict.hint, "reused")
     matched: User | None = None
     check = verdict.check
-    if verdict.passed and verdict.fused is not None and not enrolling:
-        # Several frames of the last step, averaged: compared at the "fused" thresholds.
-        probe = matching.Probe.from_embedding(verdict.fused, model=model, mode="fused")
-        if row.claimed and claimed is None:
+    if verdict.passed and not enrolling:
+        probe = _live_probe(verdict, model)
+        if probe is None:
+            check = "face_changed"
+        elif row.claimed and claimed is None:
             check = "unknown_user"
         elif claimed is not None:
             ok, check = matching.face_match(user=claimed, probe=probe)
@@ -228,6 +230,16 @@ def _answer(
         passed, matched, hint, check, steps_done=row.done + int(verdict.passed),
         steps_total=total, frontal=verdict.frontal,
     )  # fmt: skip
+
+
+def _live_probe(verdict: StepVerdict, model: str) -> matching.Probe | None:
+    """The probe a passed challenge gives: several frames of its last step averaged, compared
+    at the "fused" thresholds; the step's most frontal frame when fusion is turned off."""
+    if verdict.fused is not None:
+        return matching.Probe.from_embedding(verdict.fused, model=model, mode="fused")
+    if verdict.probe is not None:
+        return matching.Probe.from_embedding(verdict.probe, model=model)
+    return None
 
 
 def _lockout_name(user: User | None, claimed: str, api_client_id: int | None) -> str:

@@ -6,6 +6,7 @@ outcome, and consume a passed challenge once. The pure decisions are
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -123,6 +124,8 @@ def challenge_step(
     becomes the challenge's reference, and every later step must show the same person.
     `engine` embeds with the model of the templates the probe will meet."""
     policy = challenge_policy()
+    if row.purpose == "enroll":  # enrolled from the frames themselves: no probe to fuse
+        policy = replace(policy, fused_frames=0)
     challenge = Challenge(
         id=row.id,
         steps=tuple(Step(s) for s in row.steps),
