@@ -136,9 +136,9 @@ descriptors of one photo at its four sizes then differ by at most 0.07-0.19 inst
 def align_sface(
     image: RGBImage, face: Face, transforms: tuple[ChipTransform, ...] = (IDENTITY,)
 ) -> list[AlignedFace]:
-    """One 112x112 chip per transform: OpenCV's `alignCrop` from YuNet's landmarks (a
-    similarity transform onto the ArcFace template), then the transform about the chip's
-    centre."""
+    """One 112x112 chip per transform: OpenCV's `alignCrop` from the face's five landmarks
+    (YuNet's, or placed from BlazeFace's keypoints; a similarity transform onto the ArcFace
+    template), then the transform about the chip's centre."""
     box = face.box
     points = face.landmarks
     if points is None:

@@ -40,13 +40,11 @@ def get_detector(name: str) -> Detector:
 
 
 class YuNetDetector:
-    """OpenCV Zoo's YuNet (int8): a box and five landmarks per face, which SFace's alignment
-    needs. Images are scanned at most 640 px on their longest side (a webcam frame as the
-    server keeps it), and coordinates are mapped back to the full image. Scanning smaller
-    costs less (23 ms at 640x480 on one core, 6 ms at 320x240) but gives coarser landmarks:
-    on the webcam clip of ../shared/data/liveness (frames 15-80, one person), the largest
-    distance between two frames' descriptors was 0.70 when scanned at 640 px and 1.20 at 320
-    px, above the login threshold (1.077)."""
+    """OpenCV Zoo's YuNet (int8): a box and five landmarks per face. SFace's fallback when
+    BlazeFace finds nothing (faces further than about 2 m, or very small in the picture).
+    Images are scanned at most 640 px on their longest side (a webcam frame as the server
+    keeps it), and coordinates are mapped back to the full image: 18-23 ms at 640x480 on one
+    core, against about 1-2 ms for BlazeFace, which is why it is not the first detector."""
 
     name = "yunet"
     max_side = 640
@@ -74,7 +72,9 @@ class YuNetDetector:
 
 
 class MediaPipeDetector:
-    """BlazeFace short-range (faces within ~2 m, i.e. a webcam or a portrait), ~2 ms a frame."""
+    """BlazeFace short-range (faces within ~2 m, i.e. a webcam or a portrait), ~2 ms a frame.
+    Each face carries five landmarks in YuNet's order for SFace's alignment (`_five_points`);
+    dlib's pipeline uses the box, placed from the same keypoints (`_dlib_style_box`)."""
 
     name = "mediapipe"
     model_selection = 0
@@ -90,8 +90,23 @@ class MediaPipeDetector:
             box = _dlib_style_box(
                 keypoints, detection.location_data.relative_bounding_box.width * width
             )
-            faces.append(Face(box=box, score=float(detection.score[0]), detector=self.name))
+            faces.append(
+                Face(box, float(detection.score[0]), self.name, landmarks=_five_points(keypoints))
+            )
         return faces
+
+
+MOUTH_CORNERS = 0.414
+"""Half the distance between the mouth corners over the distance between the eyes, in the
+ArcFace template that SFace's `alignCrop` maps onto (29.2 / 35.2 / 2)."""
+
+
+def _five_points(keypoints: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """YuNet's five landmarks (eyes, nose tip, mouth corners, the subject's right first) from
+    BlazeFace's eyes, nose tip and mouth centre: the corners are placed along the eye line."""
+    right_eye, left_eye, nose, mouth = keypoints[:4]
+    across = MOUTH_CORNERS * (left_eye - right_eye)
+    return np.array([right_eye, left_eye, nose, mouth - across, mouth + across])
 
 
 def _dlib_style_box(keypoints: npt.NDArray[np.float64], blaze_width: float) -> Box:

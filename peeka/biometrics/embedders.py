@@ -22,7 +22,7 @@ class Embedder(Protocol):
     dim: int
     alignment: Literal["dlib", "sface"]
     """Which chips it reads: dlib's 150x150 (`align.align`) or SFace's 112x112
-    (`align.align_sface`, which needs YuNet's landmarks)."""
+    (`align.align_sface`, from five landmarks)."""
     detectors: tuple[str, ...]
     """The detector, then fallbacks tried only when the ones before found no face."""
 
@@ -83,7 +83,10 @@ class SFaceEmbedder:
     name = "sface_2021dec_int8bq"
     dim = 128
     alignment: Literal["dlib", "sface"] = "sface"
-    detectors = ("yunet",)
+    # BlazeFace's keypoints align as well as YuNet's landmarks on lfw-dev (TAR at FAR 1e-4
+    # 97.21 % against 97.03 %) and keep a webcam clip's frames closer together, in a tenth of
+    # the time; YuNet finds the faces BlazeFace's short range misses.
+    detectors = ("mediapipe", "yunet")
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         import cv2
