@@ -1,6 +1,6 @@
 """Concurrent enrollments and deletions (threads, each with its own database connection) leave
 every user with at most one template, every template with its key and no key without its
-template."""
+template, and exactly the users with a template in the gallery, one live slot each."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db import connection
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
-from peeka.faces.models import FaceTemplate, UserKey
+from peeka.faces.models import FaceTemplate, GalleryBlock, GalleryEntry, UserKey
 from peeka.faces.services.enrollment import enrollment_create, templates_delete_all
 from tests.webapp import burst
 
@@ -21,6 +21,7 @@ from tests.webapp import burst
 def test_racing_enrollments_and_deletions_leave_no_orphan_or_duplicate(
     frames: dict[str, bytes], settings: SettingsWrapper
 ) -> None:
+    settings.PEEKA_FACE_ONLY_LOGIN = True  # web accounts are kept in the kiosk's gallery
     users = [User.objects.create_user(f"racer{i}", password="x") for i in range(2)]
     photos = burst(frames["obama"], 3)
     errors: list[str] = []
@@ -51,3 +52,8 @@ def test_racing_enrollments_and_deletions_leave_no_orphan_or_duplicate(
     keys = set(UserKey.objects.values_list("key_id", flat=True))
     used = {key.rsplit(".", 1)[-1] for key in FaceTemplate.objects.values_list("key_id", flat=True)}
     assert keys == used  # every template has its key, and no key is left over
+    enrolled = set(FaceTemplate.objects.values_list("user_id", flat=True))
+    assert set(GalleryEntry.objects.values_list("user_id", flat=True)) == enrolled
+    for block in GalleryBlock.objects.all():
+        slots = list(block.entries.values_list("slot", flat=True))
+        assert len(set(slots)) == len(slots) == block.live  # one live slot per member
