@@ -46,7 +46,7 @@ def test_blazeface_gives_sface_yunets_five_landmarks(faces_dir: Path) -> None:
 def test_a_webcam_clips_frames_embed_as_one_person(liveness_dir: Path, engine: FaceEngine) -> None:
     """Frames 15-80 of the webcam clip (one person, blinking, moving a little), each embedded
     as a login probe: every pair within the login threshold. With BlazeFace's landmarks the
-    largest distance was 0.74 (median 0.51); with YuNet's, 0.89 (median 0.56)."""
+    largest distance measured 0.74 (median 0.51)."""
     clip = liveness_dir / "face_video" / "tfjs_facemesh_input.mp4"
     frames = list(video_frames(clip, stop=81))[15:]
     embeddings = np.array([engine.probe(f, policy="central").embedding for f in frames])

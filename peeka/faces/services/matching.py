@@ -86,7 +86,7 @@ class Probe:
 def face_match(*, user: User, probe: Probe) -> tuple[bool, str]:
     """(match, reason) of `probe` against `user`'s templates; upgrades the matched template
     when its scheme asks for it."""
-    templates = list(FaceTemplate.objects.filter(user=user))
+    templates = list(FaceTemplate.objects.filter(user=user).select_related("user"))
     if not templates:
         return False, "no_template"
     for template in templates:
