@@ -2,8 +2,8 @@
 distance threshold that meets a target false-match rate and writes it to a JSON file.
 
 Each threshold is measured for one kind of probe (`Mode`): "single", one crop of one picture
-(a photo sent to the API, one webcam frame), or "fused", several frames of a liveness clip
-averaged over the reference crops as an enrollment is (face login, step-up and identify after
+(a photo sent to the API, one webcam frame), or "fused", several frames of a liveness clip,
+each frame's chip averaged with its mirror image (face login, step-up and identify after
 a challenge). Averaging removes each picture's own pose and light from genuine and impostor
 comparisons alike, so fused descriptors of strangers also come closer: each mode has its own
 thresholds, under "modes" in the file (the top level is "single", as before modes)."""

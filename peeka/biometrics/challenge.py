@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from peeka.biometrics.engine import FaceEngine, default_engine, distance
+from peeka.biometrics.engine import FUSED_TRANSFORMS, FaceEngine, default_engine, distance
 from peeka.biometrics.gestures import HAND_DEFORMS, Gesture, HandGesture, deformation
 from peeka.biometrics.imageio import RGBImage
 from peeka.biometrics.liveness import (
@@ -246,8 +246,8 @@ class StepVerdict:
     """The frames of the step that show the face frontal with open eyes."""
     fused: Embedding | None = field(default=None, repr=False)
     """After the last step: the descriptor to match the user with, the mean over the step's
-    best frames (`ChallengePolicy.fused_frames`) and the reference crops, as an enrollment is
-    made; compared at the "fused" thresholds (`peeka.biometrics.calibration.Mode`)."""
+    best frames (`ChallengePolicy.fused_frames`), each chip and its mirror (`FUSED_TRANSFORMS`);
+    compared at the "fused" thresholds (`peeka.biometrics.calibration.Mode`)."""
 
     @property
     def finished(self) -> bool:
@@ -500,14 +500,15 @@ class Verifier:
         probe: Embedding,
     ) -> Embedding | None:
         """The mean descriptor of the step's sharpest frontal frames (any frames when none is
-        frontal), each embedded over the reference crops; None when it is not the person of
+        frontal), each embedded with its mirror; None when it is not the person of
         `probe` (a face swapped in for some frames)."""
         ranked = sorted(
             frontal or range(len(frames)), key=lambda i: -_sharpness(frames[i], faces[i])
         )
         best = sorted(ranked[: self.policy.fused_frames])
         try:
-            fused = self.engine.reference([frames[i] for i in best], policy="central").embedding
+            chosen = [frames[i] for i in best]
+            fused = self.engine.reference(chosen, "central", FUSED_TRANSFORMS).embedding
         except PeekaError:
             return None
         limit = dict(self.policy.identity_thresholds)[self.engine.model]

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from peeka.biometrics import _models
+from peeka.biometrics.align import IDENTITY, ChipTransform
 from peeka.plugins import instantiate
 
 
@@ -25,10 +26,22 @@ class Embedder(Protocol):
     (`align.align_sface`, from five landmarks)."""
     detectors: tuple[str, ...]
     """The detector, then fallbacks tried only when the ones before found no face."""
+    reference_transforms: tuple[ChipTransform, ...]
+    """The crops an enrollment averages (`FaceEngine.reference`), the identity first."""
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         """Descriptors of aligned RGB chips, shape (len(chips), dim)."""
         ...
+
+
+MIRRORED: tuple[ChipTransform, ...] = (IDENTITY, ChipTransform(mirror=True))
+"""The chip and its mirror: two network passes that smooth out landmark noise."""
+SHIFTED: tuple[ChipTransform, ...] = tuple(
+    ChipTransform(shift_x=dx, shift_y=dy, mirror=mirror)
+    for dx, dy in ((0.0, 0.0), (0.02, 0.0), (-0.02, 0.0), (0.0, 0.02), (0.0, -0.02))
+    for mirror in (False, True)
+)
+"""The chip moved by 2 % of its side in four directions, and the mirror of each: ten passes."""
 
 
 EMBEDDERS: dict[str, str] = {
@@ -67,6 +80,7 @@ class DlibResNetEmbedder:
     dim = 128
     alignment: Literal["dlib", "sface"] = "dlib"
     detectors = ("mediapipe", "hog")
+    reference_transforms = MIRRORED
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         if not chips:
@@ -87,6 +101,10 @@ class SFaceEmbedder:
     # 97.21 % against 97.03 %) and keep a webcam clip's frames closer together, in a tenth of
     # the time; YuNet finds the faces BlazeFace's short range misses.
     detectors = ("mediapipe", "yunet")
+    # An enrollment averages ten crops (about 0.2 s a frame, at enrollment only); on lfw-dev
+    # pairs accuracy went from 99.20 % (the chip and its mirror) to 99.30 %, TAR at FAR 1e-4
+    # from 97.18 to 97.21 % (README, "LFW accuracy"). A login probe is still one pass.
+    reference_transforms = SHIFTED
 
     def embed(self, chips: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         import cv2

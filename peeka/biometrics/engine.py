@@ -1,14 +1,15 @@
 """The face pipeline: decode, detect, pick the face, check quality, align, embed; the detector
 and the alignment are the embedding model's (YuNet and ArcFace-style chips for SFace,
 MediaPipe and dlib's chips for dlib's ResNet). A reference (enrollment) is embedded from
-several crops (the chip and its mirror); a probe from one crop."""
+several crops (the embedder's `reference_transforms`); a probe from one crop, and a fused
+probe from the chip and its mirror in each of a few frames."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,7 @@ from peeka.biometrics import align as _align
 from peeka.biometrics import quality as _quality
 from peeka.biometrics.align import IDENTITY, ChipTransform
 from peeka.biometrics.detectors import get_detector
-from peeka.biometrics.embedders import configured_model, get_embedder
+from peeka.biometrics.embedders import MIRRORED, configured_model, get_embedder
 from peeka.biometrics.imageio import RGBImage
 from peeka.biometrics.types import AlignedFace, Box, Embedding, Face, FaceSample
 from peeka.errors import MultipleFacesError, NoFaceError
@@ -27,12 +28,8 @@ FacePolicy = Literal["single", "central"]
 `central`: the face nearest the image centre, no quality gate (benchmark photos such as LFW,
 whose subject is centred by construction)."""
 
-# Enrollment-side augmentation: the reference descriptor is the mean over these crops, which
-# smooths out landmark noise without slowing down login (a probe is embedded once).
-REFERENCE_TRANSFORMS: tuple[ChipTransform, ...] = (
-    IDENTITY,
-    ChipTransform(mirror=True),
-)
+FUSED_TRANSFORMS = MIRRORED
+"""The crops of each frame of a fused (multi-frame) probe: two passes a frame at login."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,8 @@ class EngineConfig:
     """Tried in order only when the detectors before them found no face (default: the
     embedder's)."""
     quality: _quality.QualityPolicy = field(default_factory=_quality.QualityPolicy)
-    reference_transforms: tuple[ChipTransform, ...] = REFERENCE_TRANSFORMS
+    reference_transforms: tuple[ChipTransform, ...] | None = None
+    """The crops an enrollment averages (default: the embedder's); the identity first."""
     landmark_boxes: _align.BoxShifts = _align.NINE_BOXES
     prominent_face_ratio: float = 0.5
     """Under `single`, a second face at least this fraction of the largest face's width makes
@@ -71,6 +69,11 @@ class FaceEngine:
         if fallbacks is None:
             fallbacks = own[1:] if first == own[0] else tuple(d for d in own if d != first)
         return (first, *fallbacks)
+
+    @property
+    def reference_transforms(self) -> tuple[ChipTransform, ...]:
+        own = self.config.reference_transforms
+        return own if own is not None else get_embedder(self.config.embedder).reference_transforms
 
     def detect(self, image: RGBImage) -> list[Face]:
         """Faces found by the first detector in the chain that finds any."""
@@ -119,7 +122,7 @@ class FaceEngine:
         if check_quality:
             _quality.check(_quality.measure(face.box, chips[0]), self.config.quality)
         views = get_embedder(self.config.embedder).embed([c.chip for c in chips])
-        return FaceSample(face=face, landmarks=chips[0].landmarks, embedding=_mean(views))
+        return FaceSample(face=face, landmarks=chips[0].landmarks, embedding=mean_descriptor(views))
 
     def align(
         self, image: RGBImage, face: Face, transforms: tuple[ChipTransform, ...] = (IDENTITY,)
@@ -142,27 +145,38 @@ class FaceEngine:
         face = self.locate(image, policy)
         return self.sample(image, face, check_quality=policy == "single")
 
-    def reference(self, images: Sequence[RGBImage], policy: FacePolicy = "single") -> FaceSample:
-        """An enrollment descriptor: the mean over every image and every reference transform.
-        All images must show a face; the caller checks they agree on identity."""
+    def reference(
+        self,
+        images: Sequence[RGBImage],
+        policy: FacePolicy = "single",
+        transforms: tuple[ChipTransform, ...] | None = None,
+    ) -> FaceSample:
+        """An enrollment descriptor: the mean over every image and every crop of `transforms`
+        (default: the reference transforms; a fused probe passes `FUSED_TRANSFORMS`). All
+        images must show a face; the caller checks they agree on identity."""
         if not images:
             raise ValueError("reference() needs at least one image")
+        crops = self.reference_transforms if transforms is None else transforms
         samples = [
             self.sample(
                 image,
                 self.locate(image, policy),
-                transforms=self.config.reference_transforms,
+                transforms=crops,
                 check_quality=policy == "single",
             )
             for image in images
         ]
-        mean = _mean(np.array([s.embedding for s in samples]))
+        mean = mean_descriptor(np.array([s.embedding for s in samples]))
         return FaceSample(face=samples[0].face, landmarks=samples[0].landmarks, embedding=mean)
 
 
-def _mean(views: npt.NDArray[np.float32]) -> Embedding:
-    """The mean descriptor; unit-length models (SFace) stay unit length."""
-    mean: Embedding = views.mean(axis=0).astype(np.float32)
+Floats = TypeVar("Floats", np.float32, np.float64)
+
+
+def mean_descriptor(views: npt.NDArray[Floats]) -> npt.NDArray[Floats]:
+    """The mean of descriptors (rows), in their dtype; unit-length models (SFace) stay unit
+    length."""
+    mean: npt.NDArray[Floats] = views.mean(axis=0).astype(views.dtype)
     norms = np.linalg.norm(views, axis=1)
     if views.size and np.allclose(norms, 1.0, atol=1e-3):
         mean /= max(float(np.linalg.norm(mean)), 1e-12)

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from peeka.biometrics import calibration
-from peeka.biometrics.align import IDENTITY, NINE_BOXES, SINGLE_BOX
-from peeka.biometrics.embedders import configured_model, model_name
-from peeka.biometrics.engine import REFERENCE_TRANSFORMS, EngineConfig, FaceEngine
+from peeka.biometrics.align import IDENTITY, NINE_BOXES, SINGLE_BOX, ChipTransform
+from peeka.biometrics.embedders import MIRRORED, configured_model, model_name
+from peeka.biometrics.engine import EngineConfig, FaceEngine
 from peeka.cli.output import EXIT_OK, emit
 from peeka.errors import DatasetError
 from peeka.evaluation import lfw, metrics, multi, report, scheme_calibration, verification
@@ -40,6 +40,13 @@ def extract_pairs(args: argparse.Namespace) -> tuple[lfw.PairsFile, Extraction, 
     return pairs, extraction, time.perf_counter() - started
 
 
+_REFERENCES: dict[str, tuple[ChipTransform, ...] | None] = {
+    "crops": None,
+    "mirror": MIRRORED,
+    "single": (IDENTITY,),
+}
+
+
 def _engine_config(args: argparse.Namespace) -> EngineConfig:
     """The default engine, or one step of the README's ablation."""
     embedder = model_name(args.embedder) if args.embedder else configured_model()
@@ -50,7 +57,7 @@ def _engine_config(args: argparse.Namespace) -> EngineConfig:
         embedder=embedder,
         detector=args.detector,
         fallback_detectors=fallbacks,
-        reference_transforms=(IDENTITY,) if args.reference == "single" else REFERENCE_TRANSFORMS,
+        reference_transforms=_REFERENCES[args.reference],
         landmark_boxes=NINE_BOXES if args.landmark_boxes == 9 else SINGLE_BOX,
     )
 
@@ -173,8 +180,8 @@ def calibrate(args: argparse.Namespace) -> int:
     payload: dict[str, Any] = {"path": str(output)}
     lines = []
     # "single": the second image as one crop, as a photo or one frame is embedded; "fused":
-    # averaged over the reference crops as an enrollment is, as a liveness clip's frames are.
-    fused = replace(extraction, probes=extraction.references)
+    # the chip and its mirror, as each of a liveness clip's best frames is.
+    fused = replace(extraction, probes=extraction.fused)
     modes: tuple[tuple[calibration.Mode, Extraction], ...] = (
         ("single", extraction),
         ("fused", fused),

@@ -11,7 +11,7 @@ from peeka.biometrics import calibration, default_engine
 from peeka.cli.eval_lfw import extract_pairs
 from peeka.cli.output import EXIT_OK, emit
 from peeka.evaluation import protection, report
-from peeka.evaluation.protection import ProtectionResult, Settings
+from peeka.evaluation.protection import ProtectionResult, SatResult, Settings
 
 
 def eval_protection(args: argparse.Namespace) -> int:
@@ -21,6 +21,8 @@ def eval_protection(args: argparse.Namespace) -> int:
     settings = Settings(
         ckks_pairs=args.ckks_pairs,
         preimage_sample=args.preimage_sample,
+        sat_templates=args.sat_templates,
+        sat_conflicts=args.sat_conflicts,
     )
     started = time.perf_counter()
     result = protection.evaluate(pairs, extraction, threshold=threshold, settings=settings)
@@ -93,6 +95,7 @@ def _text(result: ProtectionResult, payload: dict[str, Any]) -> list[str]:
             f"{_percent(entry['impostor_accept_rate'])}"
         )
     irr = result.irreversibility
+    lines += [_sat_line(r, result.settings.sat_conflicts) for r in irr.ndb_sat if r.templates]
     lines += [
         f"NDB majority vote recovers {_percent(irr.ndb_bits_recovered, 1)} of the bits "
         f"(p={result.settings.ndb_params.p}); "
@@ -103,6 +106,19 @@ def _text(result: ProtectionResult, payload: dict[str, Any]) -> list[str]:
         f"against the other image: {_percent(irr.iom_baseline_accepted_other_image, 0)})",
     ]
     return lines
+
+
+def _sat_line(r: SatResult, budget: int) -> str:
+    found = (
+        f", {_percent(r.bits_recovered, 1)} of the hidden bits right"
+        if r.bits_recovered is not None
+        else ""
+    )
+    return (
+        f"NDB K={r.params.k}, r={r.params.r}: a SAT solver (CaDiCaL, {budget:,} conflicts) "
+        f"found the hidden string of {r.solved} of {r.templates} databases{found}; median "
+        f"{_number(r.median_seconds)} s"
+    )
 
 
 def _linkage_line(result: ProtectionResult) -> str:
@@ -160,7 +176,12 @@ def _sections(result: ProtectionResult, payload: dict[str, Any]) -> list[tuple[s
         ),
         (
             "Irreversibility",
-            f"- NDB, per-bit majority vote over the records ({irr.ndb_templates} templates): "
+            "".join(
+                f"- {_sat_line(r, result.settings.sat_conflicts)}.\n"
+                for r in irr.ndb_sat
+                if r.templates
+            )
+            + f"- NDB, per-bit majority vote over the records ({irr.ndb_templates} templates): "
             f"{_percent(irr.ndb_bits_recovered, 1)} of the hidden bits recovered with the "
             f"balanced p={result.settings.ndb_params.p} (50 % = nothing learnt), "
             f"{_percent(irr.ndb_unbalanced_bits_recovered, 1)} with the unbalanced "

@@ -16,7 +16,7 @@ LIVENESS_DATA = Path("../shared/data/liveness")
 DEFAULT_PIPELINE: dict[str, Any] = {
     "embedder": None,
     "detector": None,
-    "reference": "mirror",
+    "reference": "crops",
     "landmark_boxes": 9,
 }
 """The ablation flags' defaults: the pipeline `verify` runs."""
@@ -64,6 +64,19 @@ def add_parsers(sub: Subparsers) -> None:
         default=20,
         help="IoM templates attacked with the stolen seed (about 1 s each; default 20)",
     )
+    p.add_argument(
+        "--sat-templates",
+        type=at_least(0),
+        default=3,
+        help="NDB templates, under today's and the earlier K=3 parameters, given to a SAT "
+        "solver (up to about 100 s each; default 3, 0 to skip)",
+    )
+    p.add_argument(
+        "--sat-conflicts",
+        type=at_least(1),
+        default=2_000_000,
+        help="the SAT solver's conflict budget per template (default 2,000,000)",
+    )
     # Both evaluate the pipeline `verify` runs, never an ablation variant.
     p.set_defaults(handler=_eval_protection, **DEFAULT_PIPELINE)
 
@@ -102,15 +115,16 @@ def _ablation_args(p: argparse.ArgumentParser) -> None:
         "--detector",
         choices=["yunet", "mediapipe", "mediapipe-full", "hog", "cnn"],
         default=DEFAULT_PIPELINE["detector"],
-        help="first detector (default: the model's own, yunet for sface and mediapipe then hog "
-        "for dlib; with dlib, the other of mediapipe/hog is the fallback)",
+        help="first detector (default: the model's own, mediapipe then yunet for sface, mediapipe "
+        "then hog for dlib; with dlib, the other of mediapipe/hog is the fallback)",
     )
     p.add_argument(
         "--reference",
-        choices=["mirror", "single"],
+        choices=["crops", "mirror", "single"],
         default=DEFAULT_PIPELINE["reference"],
-        help="enrollment crops averaged into the reference: the chip and its mirror image "
-        "(default) or the chip alone (as a probe)",
+        help="enrollment crops averaged into the reference: the model's own (default; for "
+        "sface the chip shifted four ways and the mirror of each, for dlib the chip and its "
+        "mirror), the chip and its mirror, or the chip alone (as a probe)",
     )
     p.add_argument(
         "--landmark-boxes",

@@ -1,5 +1,6 @@
 """Runs the face engine over a folder of benchmark images on every core, giving each image a
-probe descriptor (one crop) and a reference descriptor (enrollment crops), optionally cached."""
+probe descriptor (one crop), a reference descriptor (enrollment crops) and a fused-probe
+descriptor (the chip and its mirror), optionally cached."""
 
 from __future__ import annotations
 
@@ -16,13 +17,19 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from peeka.biometrics.align import IDENTITY
-from peeka.biometrics.engine import EngineConfig, FaceEngine, centred_box
+from peeka.biometrics.align import IDENTITY, ChipTransform
+from peeka.biometrics.engine import (
+    FUSED_TRANSFORMS,
+    EngineConfig,
+    FaceEngine,
+    centred_box,
+    mean_descriptor,
+)
 from peeka.biometrics.imageio import load_image
 from peeka.biometrics.types import Face
 from peeka.errors import PeekaError
 
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 """Bump when anything that changes descriptors changes, so cached ones are not reused."""
 
 
@@ -31,6 +38,7 @@ class ImageResult:
     name: str
     probe: npt.NDArray[np.float32]
     reference: npt.NDArray[np.float32]
+    fused: npt.NDArray[np.float32]
     detected: bool
     """False when no detector found a face and the LFW centred box was used instead."""
     seconds: float
@@ -43,6 +51,8 @@ class Extraction:
     names: list[str]
     probes: npt.NDArray[np.float32]
     references: npt.NDArray[np.float32]
+    fused: npt.NDArray[np.float32]
+    """Per image, as one frame of a fused probe is embedded (`FUSED_TRANSFORMS`)."""
     detected: npt.NDArray[np.bool_]
     seconds: npt.NDArray[np.float64]
     cached: npt.NDArray[np.bool_]
@@ -57,7 +67,7 @@ def fingerprint(config: EngineConfig) -> str:
         "pipeline": PIPELINE_VERSION,
         "detectors": list(FaceEngine(config).detectors),
         "embedder": config.embedder,
-        "reference": [repr(t) for t in config.reference_transforms],
+        "reference": [repr(t) for t in FaceEngine(config).reference_transforms],
         "landmark_boxes": config.landmark_boxes,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
@@ -97,6 +107,7 @@ def extract(
         names=list(names),
         probes=np.stack([r.probe for r in ordered]),
         references=np.stack([r.reference for r in ordered]),
+        fused=np.stack([r.fused for r in ordered]),
         detected=np.array([r.detected for r in ordered]),
         seconds=np.array([r.seconds for r in ordered]),
         cached=np.array([r.cached for r in ordered]),
@@ -125,7 +136,13 @@ def _work(job: tuple[str, str, EngineConfig, Path | None]) -> ImageResult:
         if cache_file.exists():
             with np.load(cache_file) as stored:
                 return ImageResult(
-                    name, stored["probe"], stored["reference"], bool(stored["detected"]), 0.0, True
+                    name,
+                    stored["probe"],
+                    stored["reference"],
+                    stored["fused"],
+                    bool(stored["detected"]),
+                    0.0,
+                    True,
                 )
     started = time.perf_counter()
     try:
@@ -137,21 +154,31 @@ def _work(job: tuple[str, str, EngineConfig, Path | None]) -> ImageResult:
     face = (
         _engine.pick(faces, image, "central") if faces else Face(centred_box(image), 0.0, "centre")
     )
-    transforms = (IDENTITY, *[t for t in config.reference_transforms if t != IDENTITY])
+    references = _engine.reference_transforms
+    transforms = tuple(dict.fromkeys((IDENTITY, *references, *FUSED_TRANSFORMS)))
     views = _engine.embed_views(image, face, transforms)
-    probe = views[0]
-    reference = views[[i for i, t in enumerate(transforms) if t in config.reference_transforms]]
+
+    def mean(crops: tuple[ChipTransform, ...]) -> npt.NDArray[np.float32]:
+        return mean_descriptor(views[[transforms.index(t) for t in crops]])
+
     result = ImageResult(
         name,
-        probe,
-        reference.mean(axis=0).astype(np.float32),
+        views[0],
+        mean(references),
+        mean(FUSED_TRANSFORMS),
         detected,
         time.perf_counter() - started,
     )
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".{os.getpid()}.tmp.npz")
-        np.savez(tmp, probe=result.probe, reference=result.reference, detected=detected)
+        np.savez(
+            tmp,
+            probe=result.probe,
+            reference=result.reference,
+            fused=result.fused,
+            detected=detected,
+        )
         tmp.replace(cache_file)
     return result
 

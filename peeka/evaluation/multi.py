@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from peeka.biometrics.engine import mean_descriptor
 from peeka.evaluation import metrics
 from peeka.evaluation.extract import Extraction
 from peeka.evaluation.lfw import identity
@@ -60,7 +61,7 @@ def multi_image_scores(extraction: Extraction, enroll: int, probe: int) -> list[
     refs = extraction.references.astype(np.float64)
     probes = extraction.probes.astype(np.float64)
     enrolled = sorted(p for p, images in by_person.items() if len(images) >= enroll)
-    references = np.array([_mean(refs[by_person[p][:enroll]]) for p in enrolled])
+    references = np.array([mean_descriptor(refs[by_person[p][:enroll]]) for p in enrolled])
     row = {p: i for i, p in enumerate(enrolled)}
     # Probe sets as (owner, image indices); genuine ones follow the owner's enrollment images.
     genuine_sets = [(p, s) for p in enrolled for s in _chunks(by_person[p][enroll:], probe)]
@@ -95,7 +96,7 @@ def _set_distances(
         return np.empty((len(references), 0))
     if fusion == "best":
         return np.stack([to_images[:, s].min(axis=1) for _, s in sets], axis=1)
-    return _distances(references, np.array([_mean(probes[s]) for _, s in sets]))
+    return _distances(references, np.array([mean_descriptor(probes[s]) for _, s in sets]))
 
 
 def _distances(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -125,10 +126,3 @@ def evaluate(scores: MultiScores) -> MultiResult:
 
 def _chunks(indices: list[int], size: int) -> list[list[int]]:
     return [indices[i : i + size] for i in range(0, len(indices) - size + 1, size)]
-
-
-def _mean(vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    mean: npt.NDArray[np.float64] = vectors.mean(axis=0)
-    if np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3):
-        mean = mean / max(float(np.linalg.norm(mean)), 1e-12)
-    return mean

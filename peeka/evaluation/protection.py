@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,12 +16,15 @@ from peeka.evaluation import metrics
 from peeka.evaluation.extract import Extraction
 from peeka.evaluation.lfw import PairsFile, identity
 from peeka.protection import ckks, iom, ndb
+from peeka.protection.schemes import ndb_payload
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 SCHEMES = ("unprotected", "ckks", "iom", "ndb")
 FAR = 1e-3
 UNBALANCED_P = (0.95, 0.03, 0.02)
+EARLIER_NDB = ndb.NdbParams(k=3, r=10, p=(0.6, 0.3, 0.1))
+"""The NDB parameters before the SAT attack was tried, attacked beside today's for comparison."""
 """The original project's NDB probabilities, attacked for comparison."""
 _LINKAGE_SEED = 24745
 """Fixes the non-mated sample of the D<->sys test."""
@@ -69,6 +72,11 @@ class Settings:
     """Genuine pairs whose reference is inverted with `iom.preimage_attack` (about 1.3 s each)."""
     attack_sample: int = 50
     """NDB templates attacked by majority vote."""
+    sat_templates: int = 0
+    """NDB templates given to a SAT solver, under today's parameters and `EARLIER_NDB`'s (the
+    command's default is 3; each may take minutes)."""
+    sat_conflicts: int = 2_000_000
+    """The solver's budget per template (about 100 s of CaDiCaL on one core)."""
     timing_sample: int = 30
     """Templates enrolled and verified per scheme for the timing medians."""
     linkage_nonmated: int = 50_000
@@ -113,7 +121,20 @@ class SchemeResult:
 
 
 @dataclass(frozen=True)
+class SatResult:
+    """`ndb.sat_attack` on `templates` databases made with `params`."""
+
+    params: ndb.NdbParams
+    templates: int
+    solved: int
+    bits_recovered: float | None
+    """Mean over the solved databases of the fraction of hidden bits found."""
+    median_seconds: float | None
+
+
+@dataclass(frozen=True)
 class Irreversibility:
+    ndb_sat: tuple[SatResult, ...]
     ndb_templates: int
     ndb_bits_recovered: float
     """Mean fraction of hidden bits a per-bit majority vote recovers; 0.5 = nothing learnt."""
@@ -401,6 +422,19 @@ def payload(result: ProtectionResult) -> dict[str, Any]:
         out[name] = entry
     irr = result.irreversibility
     out["irreversibility"] = {
+        "ndb_sat_solver": [
+            {
+                "k": r.params.k,
+                "r": r.params.r,
+                "p": list(r.params.p),
+                "templates": r.templates,
+                "solved": r.solved,
+                "bits_recovered": r.bits_recovered,
+                "median_seconds": r.median_seconds,
+                "conflict_budget": result.settings.sat_conflicts,
+            }
+            for r in irr.ndb_sat
+        ],
         "ndb_majority_vote": {
             "templates": irr.ndb_templates,
             "p": list(result.settings.ndb_params.p),
@@ -614,7 +648,7 @@ def _ndb(
         folds,
         cross,
         _linkage_scores(groups, linked),
-        template_bytes=template.positions.nbytes + template.values.nbytes,
+        template_bytes=len(ndb_payload(template)),  # as stored, values packed 8 to a byte
         enroll_ms=_median_ms(
             lambda i: _ndb_enroll(refs[first[i]], centre0, settings.key, int(first[i]), params),
             timed_pairs,
@@ -699,6 +733,10 @@ def _irreversibility(
         for params, out in ((settings.ndb_params, balanced), (unbalanced_params, unbalanced)):
             guess = ndb.majority_vote_attack(ndb.generate(hidden, seed, params), params.bits)
             out.append(float(np.mean(guess == hidden)))
+    sat = tuple(
+        _sat(refs[first], [centres[int(f)] for f in folds], params, settings)
+        for params in (settings.ndb_params, replace(EARLIER_NDB, bits=settings.ndb_params.bits))
+    )
 
     genuine = np.flatnonzero(labels)
     chosen = genuine[_spread(genuine.size, settings.preimage_sample)]
@@ -721,6 +759,7 @@ def _irreversibility(
         same.append(float(np.linalg.norm(recovered - reference)))
     attacked = len(chosen)
     return Irreversibility(
+        ndb_sat=sat,
         ndb_templates=len(balanced),
         ndb_bits_recovered=float(np.mean(balanced)) if balanced else float("nan"),
         ndb_unbalanced_bits_recovered=float(np.mean(unbalanced)) if unbalanced else float("nan"),
@@ -735,6 +774,25 @@ def _irreversibility(
         iom_distance_other_image=float(np.mean(other)) if other else None,
         iom_distance_same_reference=float(np.mean(same)) if same else None,
         iom_seconds_per_attack=float(np.median(seconds)) if seconds else None,
+    )
+
+
+def _sat(
+    refs: FloatArray, centres: list[FloatArray], params: ndb.NdbParams, settings: Settings
+) -> SatResult:
+    """The SAT attack on the first `sat_templates` references' databases (a spread sample)."""
+    outcomes = []
+    for i in _spread(len(refs), settings.sat_templates):
+        hidden = ndb.binarise(refs[i], settings.key, params, center=centres[i])
+        database = ndb.generate(hidden, settings.key + b"/sat/" + str(int(i)).encode(), params)
+        outcomes.append(ndb.sat_attack(database, hidden, conflicts=settings.sat_conflicts))
+    solved = [o for o in outcomes if o.solved]
+    return SatResult(
+        params=params,
+        templates=len(outcomes),
+        solved=len(solved),
+        bits_recovered=float(np.mean([o.bits_recovered for o in solved])) if solved else None,
+        median_seconds=float(np.median([o.seconds for o in outcomes])) if outcomes else None,
     )
 
 

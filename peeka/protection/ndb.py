@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -18,7 +19,7 @@ FloatArray = npt.NDArray[np.float64]
 _BINARISE_LABEL = b"peeka/ndb/binarise/v1"
 _GENERATE_LABEL = b"peeka/ndb/generate/v1"
 # Points in [0, 1/2] of the posterior `estimate_distances` averages over: steps of 1/4096 are far
-# below its standard deviation (about 0.01 at delta = 1/4 at the defaults).
+# below its standard deviation (about 0.01 at delta = 1/4 with 10,240 records).
 _GRID = 2049
 _CHUNK = 2048  # rows of counts per likelihood block (2048 x 2049 floats)
 _TINY = 1e-300  # floor of the probabilities whose logarithms weigh the counts
@@ -31,16 +32,19 @@ class NdbParams:
 
     For a fixed number of records N the distance estimate's noise depends on N alone, while more
     bits bring the Hamming distance closer to the centred angle it samples. On lfw-dev (3,000
-    pairs, 5 keys) the bits' exact Hamming distance scores 97.8 % at 512 bits, 98.0 % at 1024,
-    and the angle itself 98.0 %; through the NDB, 1024 bits with r = 10 scored 97.2 % (96.8 to
-    97.3 %) against 96.9 % (96.2 to 97.3 %) for 512 bits with r = 20, the same N = 10,240."""
-    k: int = 3
-    """Specified bits per record (K)."""
-    r: int = 10
-    """Records per bit: the database holds N = r * bits records, stored in 9 bytes each (92,160
-    bytes at the defaults). Doubling r (184,320 bytes) gained 0.2 point of accuracy and 0.5 of EER
-    on lfw-dev (5 keys: 97.4 and 2.6 % against 97.2 and 3.0 %)."""
-    p: tuple[float, ...] = (0.6, 0.3, 0.1)
+    pairs, SFace) the bits' exact Hamming distance scores 99.0-99.1 % at 1024 bits (3 keys),
+    99.1-99.2 % at 2048, against 99.2 % for the angle itself."""
+    k: int = 5
+    """Specified bits per record (K).
+
+    K = 3 fell to a SAT solver (`sat_attack`): CaDiCaL found the hidden string of 1024-bit
+    databases in 5-80 s at 10 records per bit and in 0.1 s at 20. At K = 5 and 40 records per
+    bit it found nothing in 2,000,000 conflicts (`peeka eval protection`, README)."""
+    r: int = 40
+    """Records per bit: the database holds N = r * bits records (40,960 at the defaults, 435 KB).
+    The distance estimate's noise falls with N: on lfw-dev (SFace, 2 keys) K = 5 scored
+    96.9-97.6 % at r = 20 and 98.2-98.6 % at r = 40."""
+    p: tuple[float, ...] = (0.3, 0.25, 0.2, 0.15, 0.1)
     """p[i - 1] = P(a record has exactly i specified bits that differ from the hidden string).
 
     Balanced (sum of i * p_i = K / 2) so that each specified value differs from the hidden bit
@@ -235,7 +239,7 @@ def mismatch_distribution(
 def mismatch_counts(ndb: Ndb, probes: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """counts[..., j] = how many records disagree with the probe's bits in exactly j of their K
     specified positions, for one probe (bits,) or a stack (n, bits); column 0 is
-    `Ndb.satisfied_by`. A stack of 18 probes takes about 1.5 ms at the defaults."""
+    `Ndb.satisfied_by`. A stack of 18 probes takes about 1.5 ms per 10,240 records."""
     stack = np.asarray(probes)
     if stack.ndim not in (1, 2):
         raise ValueError(f"probes must be (bits,) or (n, bits), got shape {stack.shape}")
@@ -264,10 +268,10 @@ def estimate_distances(counts: npt.ArrayLike, params: NdbParams = NdbParams()) -
     The posterior mean, under a uniform prior on [0, 1/2], of the multinomial likelihood of the
     counts under `mismatch_distribution` (given the hidden string and the probe, records are
     drawn independently). All K + 1 counts carry 1.6 times the Fisher information of the
-    satisfied count alone at delta = 1/4 and 2 times near 1/2 (K = 3, p = (0.6, 0.3, 0.1)):
-    over 300 databases at the defaults the estimate of 1/4 has an RMS error of 0.0105 instead
-    of 0.0129, and on lfw-dev (3,000 pairs, 5 keys) the mean accuracy rose from 96.4 to 97.2 %
-    at the defaults (from 96.1 to 96.9 % at 512 bits, r = 20).
+    satisfied count alone at delta = 1/4 and 2 times near 1/2 (K = 3, p = (0.6, 0.3, 0.1), the
+    earlier defaults): over 300 databases of 1024 bits and r = 10 the estimate of 1/4 has an
+    RMS error of 0.0105 instead of 0.0129, and on lfw-dev (3,000 pairs, 5 keys, dlib) the mean
+    accuracy rose from 96.4 to 97.2 % (from 96.1 to 96.9 % at 512 bits, r = 20).
 
     The prior stops at 1/2 because P(j | 1 - delta) = P(K - j | delta) and balanced p makes
     that distribution nearly symmetric in j (0.122, 0.379, 0.377, 0.122 at delta = 0.4), so
@@ -329,6 +333,45 @@ def majority_vote_attack(ndb: Ndb, bits: int) -> Bits:
     ones = np.bincount(where, weights=ndb.values.ravel().astype(np.float64), minlength=bits)
     guess: Bits = 2 * ones > total
     return guess
+
+
+@dataclass(frozen=True)
+class SatOutcome:
+    solved: bool
+    """Whether the solver found a string no record matches within its conflict budget."""
+    bits_recovered: float
+    """Fraction of the hidden bits the found string equals (0 when unsolved)."""
+    conflicts: int
+    seconds: float
+
+
+def sat_attack(ndb: Ndb, hidden: Bits, *, conflicts: int) -> SatOutcome:
+    """The attack that decides whether a negative database hides anything: read it as a K-SAT
+    formula and give it to a SAT solver (CaDiCaL, through python-sat). Record n forbids exactly
+    its K values, so it is the clause OR_j (x[positions[n, j]] != values[n, j]), and the hidden
+    string satisfies every clause. Beyond the satisfiability threshold (about 4.27 clauses per
+    variable for K = 3, 21 for K = 5) the formula has little room besides the hidden string,
+    and how hard it is to find depends on K and on the clauses per variable r.
+
+    `hidden` is only compared with the answer; the solver stops after `conflicts` conflicts."""
+    from pysat.solvers import Solver
+
+    literals = ndb.positions.astype(np.int64) + 1
+    clauses = np.where(ndb.values, -literals, literals).tolist()
+    started = time.perf_counter()
+    with Solver(name="cadical153", bootstrap_with=clauses) as solver:
+        solver.conf_budget(conflicts)
+        found = solver.solve_limited() is True
+        model = solver.get_model() if found else None
+        used = int(solver.accum_stats().get("conflicts", 0))
+    seconds = time.perf_counter() - started
+    if model is None:
+        return SatOutcome(False, 0.0, used, seconds)
+    guess = np.zeros(hidden.size, dtype=np.bool_)
+    for literal in model:
+        if 0 < abs(literal) <= hidden.size:
+            guess[abs(literal) - 1] = literal > 0
+    return SatOutcome(True, float(np.mean(guess == hidden)), used, seconds)
 
 
 @functools.lru_cache(maxsize=8)

@@ -14,7 +14,9 @@ def _extraction(vectors: dict[str, list[list[float]]]) -> Extraction:
     flat = np.array([v for vs in vectors.values() for v in vs], dtype=np.float32)
     flat /= np.linalg.norm(flat, axis=1, keepdims=True)
     n = len(names)
-    return Extraction(names, flat, flat.copy(), np.ones(n, bool), np.zeros(n), np.zeros(n, bool))
+    return Extraction(
+        names, flat, flat.copy(), flat.copy(), np.ones(n, bool), np.zeros(n), np.zeros(n, bool)
+    )
 
 
 def test_sets_are_consecutive_and_people_with_few_images_are_impostors_only() -> None:

@@ -72,7 +72,8 @@ def test_eval_protection_on_a_few_real_pairs(
     code = main(
         ["eval", "protection", "--pairs", str(pairs_file),
          "--images", str(lfw_dev / "images"), "--json", "--report", str(report_dir),
-         "--workers", "2", "--preimage-sample", "2"]
+         "--workers", "2", "--preimage-sample", "2", "--sat-templates", "1",
+         "--sat-conflicts", "20000"]
     )  # fmt: skip
     assert code == 0
     out = json.loads(capsys.readouterr().out)
@@ -89,7 +90,8 @@ def test_eval_protection_on_a_few_real_pairs(
         assert scheme["verify_ms"] > 0.0
     assert out["unprotected"]["template_bytes"] == 512
     assert out["iom"]["template_bytes"] == 512
-    assert out["ndb"]["template_bytes"] == 10 * 1024 * 3 * 3  # uint16 positions + bool values
+    records = 40 * 1024  # 5 uint16 positions and 5 bit-packed values each
+    assert out["ndb"]["template_bytes"] == records * 5 * 2 + records * 5 // 8
     assert out["ckks"]["template_bytes"] > 100_000
     for name in ("unprotected", "ckks"):
         assert out[name]["dsys"] is None and out[name]["dsys_floor"] is None
@@ -106,6 +108,11 @@ def test_eval_protection_on_a_few_real_pairs(
     for name in ("iom", "ndb"):
         assert out[name]["revoked_mean"] < out[name]["genuine_mean"] - 0.1, name
 
+    sat = out["irreversibility"]["ndb_sat_solver"]
+    assert [(s["k"], s["r"], s["templates"]) for s in sat] == [(5, 40, 1), (3, 10, 1)]
+    for s in sat:
+        assert s["solved"] in (0, 1) and s["median_seconds"] > 0.0
+        assert (s["bits_recovered"] is None) == (s["solved"] == 0)
     attack = out["irreversibility"]["ndb_majority_vote"]
     assert attack["bits_recovered"] == pytest.approx(0.5, abs=0.05)
     assert attack["unbalanced_bits_recovered"] > 0.85
@@ -143,6 +150,7 @@ def _synthetic(people: int = 40, per_person: int = 4) -> tuple[PairsFile, Extrac
         names=names,
         probes=probes.astype(np.float32),
         references=refs.astype(np.float32),
+        fused=refs.astype(np.float32),
         detected=np.ones(len(names), dtype=np.bool_),
         seconds=np.zeros(len(names)),
         cached=np.zeros(len(names), dtype=np.bool_),

@@ -24,7 +24,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from peeka.accounts.models import User
 from peeka.api.models import ApiClient
 from peeka.biometrics import RGBImage, calibration, load_image
-from peeka.biometrics.engine import distance
+from peeka.biometrics.engine import FUSED_TRANSFORMS, distance
 from peeka.biometrics.liveness import video_frames
 from peeka.evaluation.liveness import moving_clip, pasted_hand
 from peeka.faces.models import FaceTemplate, LivenessChallenge
@@ -191,12 +191,16 @@ def test_login_matches_the_mean_of_the_last_steps_sharpest_frames_at_the_fused_t
     assert probe.mode == "fused" and fused is not None
     engine = engine_for(model)
     frames = [load_image(f) for f in blink]
-    # Three frames, each over the reference crops: their mean, not any one frame's descriptor.
+    # Three frames, each chip with its mirror: their mean, not any one frame's descriptor.
     singles = [engine.probe(f, policy="central").embedding for f in frames]
     assert abs(np.linalg.norm(fused) - 1) < 1e-5 and min(distance(fused, e) for e in singles) > 0.01
     threes = itertools.combinations(range(len(frames)), 3)
+
+    def chosen(three: tuple[int, ...]) -> list[RGBImage]:
+        return [frames[i] for i in three]
+
     assert any(
-        distance(fused, engine.reference([frames[i] for i in three], policy="central").embedding)
+        distance(fused, engine.reference(chosen(three), "central", FUSED_TRANSFORMS).embedding)
         < 1e-5
         for three in threes
     )

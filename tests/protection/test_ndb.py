@@ -21,14 +21,17 @@ from peeka.protection.ndb import (
     majority_vote_attack,
     mismatch_counts,
     mismatch_distribution,
+    sat_attack,
     similarities,
     similarity,
 )
 
 SEED = bytes(range(32))
 OTHER_SEED = bytes(range(1, 33))
-PARAMS = NdbParams()
-UNBALANCED = NdbParams(p=(0.95, 0.03, 0.02))
+# K = 3 and 10 records per bit (the earlier defaults), whose numbers are easy to check by hand;
+# the mechanics do not depend on K.
+PARAMS = NdbParams(k=3, r=10, p=(0.6, 0.3, 0.1))
+UNBALANCED = NdbParams(k=3, r=10, p=(0.95, 0.03, 0.02))
 Bits = npt.NDArray[np.bool_]
 
 
@@ -49,8 +52,8 @@ def test_the_same_seed_gives_the_same_bits_and_database() -> None:
     assert not np.array_equal(binarise(x, SEED), binarise(x, OTHER_SEED))
     hidden = binarise(x, SEED)
     first, again, other = (
-        generate(hidden, SEED),
-        generate(hidden, SEED),
+        generate(hidden, SEED, PARAMS),
+        generate(hidden, SEED, PARAMS),
         generate(hidden, OTHER_SEED),
     )
     assert np.array_equal(first.positions, again.positions)
@@ -89,8 +92,8 @@ def test_binarising_subtracts_the_center() -> None:
 
 
 def test_a_database_has_r_records_per_bit_of_k_distinct_sorted_positions() -> None:
-    ndb = generate(_random_bits(4), SEED)
-    assert ndb.positions.shape == ndb.values.shape == (PARAMS.r * PARAMS.bits, 3)
+    ndb = generate(_random_bits(4), SEED, PARAMS)
+    assert ndb.positions.shape == ndb.values.shape == (PARAMS.r * PARAMS.bits, PARAMS.k)
     assert ndb.positions.dtype == np.uint16
     assert ndb.values.dtype == np.bool_
     assert np.all(np.diff(ndb.positions.astype(np.int64), axis=1) > 0)
@@ -105,14 +108,14 @@ def test_a_database_has_r_records_per_bit_of_k_distinct_sorted_positions() -> No
 
 def test_the_hidden_string_satisfies_no_record() -> None:
     hidden = _random_bits(5)
-    ndb = generate(hidden, SEED)
+    ndb = generate(hidden, SEED, PARAMS)
     assert ndb.satisfied_by(hidden) == 0
     assert ndb.satisfied_by(~hidden) > 0
 
 
 def test_records_differ_from_the_hidden_string_in_i_bits_with_probability_p_i() -> None:
     hidden = _random_bits(6)
-    ndb = generate(hidden, SEED)
+    ndb = generate(hidden, SEED, PARAMS)
     differing = np.count_nonzero(ndb.values != hidden[ndb.positions], axis=1)
     observed = np.bincount(differing, minlength=4) / differing.size
     assert observed[0] == 0
@@ -121,7 +124,7 @@ def test_records_differ_from_the_hidden_string_in_i_bits_with_probability_p_i() 
 
 def test_no_column_of_a_record_betrays_the_hidden_bit() -> None:
     hidden = _random_bits(7)
-    ndb = generate(hidden, SEED)
+    ndb = generate(hidden, SEED, PARAMS)
     # Balanced p makes each specified value differ from the hidden bit half the time; in draw
     # order the first column would always differ.
     per_column = np.mean(ndb.values != hidden[ndb.positions], axis=0)
@@ -158,7 +161,7 @@ def test_a_record_disagrees_with_a_probe_at_distance_delta_as_predicted() -> Non
 
 def test_records_are_counted_by_how_many_specified_bits_a_probe_gets_wrong() -> None:
     hidden = _random_bits(16)
-    ndb = generate(hidden, SEED)
+    ndb = generate(hidden, SEED, PARAMS)
     probes = np.stack([hidden, _flip(hidden, 100, seed=17), _random_bits(18)])
     counts = mismatch_counts(ndb, probes)
     assert counts.shape == (3, 4)
@@ -218,29 +221,29 @@ def test_all_the_counts_estimate_the_distance_better_than_the_satisfied_count_al
 
 def test_a_stack_of_probes_scores_as_each_probe_alone() -> None:
     hidden = _random_bits(19)
-    ndb = generate(hidden, SEED)
+    ndb = generate(hidden, SEED, PARAMS)
     probes = np.stack([_flip(hidden, n, seed=n) for n in (0, 30, 120, 256)])
-    stacked = similarities(ndb, probes)
-    assert stacked == pytest.approx([similarity(ndb, p) for p in probes])
+    stacked = similarities(ndb, probes, PARAMS)
+    assert stacked == pytest.approx([similarity(ndb, p, PARAMS) for p in probes])
     assert np.all(np.diff(stacked) < 0)
-    assert estimate_distances(mismatch_counts(ndb, probes)) == pytest.approx(1 - stacked)
+    assert estimate_distances(mismatch_counts(ndb, probes), PARAMS) == pytest.approx(1 - stacked)
 
 
 def test_the_same_person_scores_above_a_stranger() -> None:
     rng = np.random.default_rng(10)
     x = rng.standard_normal(128)
-    ndb = generate(binarise(x, SEED), SEED)
-    genuine = similarity(ndb, binarise(x + 0.2 * rng.standard_normal(128), SEED))
-    impostor = similarity(ndb, binarise(rng.standard_normal(128), SEED))
+    ndb = generate(binarise(x, SEED), SEED, PARAMS)
+    genuine = similarity(ndb, binarise(x + 0.2 * rng.standard_normal(128), SEED), PARAMS)
+    impostor = similarity(ndb, binarise(rng.standard_normal(128), SEED), PARAMS)
     assert genuine > 0.9
     assert impostor < 0.65
     # The posterior mean of an exact copy's distance: well under one bit.
-    assert similarity(ndb, binarise(x, SEED)) > 1 - 1 / PARAMS.bits
+    assert similarity(ndb, binarise(x, SEED), PARAMS) > 1 - 1 / PARAMS.bits
 
 
 def test_majority_vote_learns_nothing_from_balanced_probabilities() -> None:
     hidden = _random_bits(11)
-    recovered = majority_vote_attack(generate(hidden, SEED), PARAMS.bits)
+    recovered = majority_vote_attack(generate(hidden, SEED, PARAMS), PARAMS.bits)
     assert recovered.shape == (PARAMS.bits,)
     # Measured 0.48-0.53 over 20 seeds: a coin toss.
     assert np.mean(recovered == hidden) <= 0.6
@@ -267,12 +270,15 @@ def test_real_descriptors_match_the_same_person_and_not_another(
 ) -> None:
     obamas = ("obama", "obama2", "obama3")
     bits = {name: binarise(x, SEED) for name, x in descriptors.items()}
-    databases = {name: generate(bits[name], SEED) for name in (*obamas, "biden")}
+    databases = {name: generate(bits[name], SEED, PARAMS) for name in (*obamas, "biden")}
     genuine = [
-        similarity(databases[a], bits[f"{b}/probe"]) for a in obamas for b in obamas if a != b
+        similarity(databases[a], bits[f"{b}/probe"], PARAMS)
+        for a in obamas
+        for b in obamas
+        if a != b
     ]
-    impostor = [similarity(databases[a], bits["biden/probe"]) for a in obamas] + [
-        similarity(databases["biden"], bits[f"{b}/probe"]) for b in obamas
+    impostor = [similarity(databases[a], bits["biden/probe"], PARAMS) for a in obamas] + [
+        similarity(databases["biden"], bits[f"{b}/probe"], PARAMS) for b in obamas
     ]
     # Measured without centering: genuine 0.90-0.94, impostor 0.80-0.81.
     assert min(genuine) > max(impostor) + 0.05
@@ -308,10 +314,10 @@ def test_uncentered_real_descriptors_keep_strangers_well_below_half_the_bits_apa
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"p": (0.6, 0.4)}, "k=3 probabilities"),
-        ({"p": (0.6, 0.3, 0.2)}, "sum to 1"),
-        ({"p": (1.2, -0.1, -0.1)}, "non-negative"),
-        ({"p": (0.0, 0.5, 0.5)}, r"p\[0\]"),
+        ({"k": 3, "p": (0.6, 0.4)}, "k=3 probabilities"),
+        ({"k": 3, "p": (0.6, 0.3, 0.2)}, "sum to 1"),
+        ({"k": 3, "p": (1.2, -0.1, -0.1)}, "non-negative"),
+        ({"k": 3, "p": (0.0, 0.5, 0.5)}, r"p\[0\]"),
         ({"r": 0}, "records per bit"),
         ({"bits": 0}, "bits"),
         ({"k": 0, "p": ()}, "k must be"),
@@ -349,11 +355,11 @@ def test_it_rejects_unusable_centers_and_seeds() -> None:
 
 
 def test_it_rejects_bits_that_are_not_a_bit_string_of_the_right_length() -> None:
-    ndb = generate(_random_bits(14), SEED)
+    ndb = generate(_random_bits(14), SEED, PARAMS)
     with pytest.raises(ValueError, match=r"\(1024,\)"):
-        generate(np.ones(100, dtype=bool), SEED)
+        generate(np.ones(100, dtype=bool), SEED, PARAMS)
     with pytest.raises(ValueError, match="0/1"):
-        generate(np.full(PARAMS.bits, 2), SEED)
+        generate(np.full(PARAMS.bits, 2), SEED, PARAMS)
     with pytest.raises(ValueError, match="0/1"):
         estimate_distance(ndb, np.full(PARAMS.bits, 0.5), PARAMS)
     with pytest.raises(ValueError, match="k=4"):
@@ -369,6 +375,22 @@ def test_it_rejects_bits_that_are_not_a_bit_string_of_the_right_length() -> None
     with pytest.raises(ValueError, match=r"\(bits,\) or \(n, bits\)"):
         mismatch_counts(ndb, np.zeros((1, 1, PARAMS.bits), dtype=bool))
     with pytest.raises(ValueError, match=r"\(n, 1024\)"):
-        similarities(ndb, _random_bits(14))
+        similarities(ndb, _random_bits(14), PARAMS)
     with pytest.raises(ValueError, match="equal to center"):
         binarise_many(np.ones((2, 128)), SEED, center=np.ones(128))
+
+
+def test_a_sat_solver_finds_the_hidden_string_of_a_dense_k3_database() -> None:
+    # Each record is a clause the hidden string satisfies; at K = 3 and 10 records per bit the
+    # formula leaves the solver nothing else to find (the reason the defaults are K = 5).
+    params = NdbParams(bits=256, k=3, r=10, p=(0.6, 0.3, 0.1))
+    hidden = _random_bits(30, 256)
+    outcome = sat_attack(generate(hidden, SEED, params), hidden, conflicts=1_000_000)
+    assert outcome.solved and outcome.bits_recovered >= 0.99  # a bit no record pins may differ
+    assert 0 <= outcome.conflicts <= 1_000_000
+
+
+def test_the_sat_solver_stops_at_its_budget() -> None:
+    hidden = _random_bits(31)
+    outcome = sat_attack(generate(hidden, SEED, NdbParams()), hidden, conflicts=2_000)
+    assert not outcome.solved and outcome.bits_recovered == 0.0

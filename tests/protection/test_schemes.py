@@ -347,7 +347,7 @@ def test_each_scheme_previews_its_own_template(
         assert preview.histogram == []
     if name == "ndb":
         assert len(preview.records) == 6
-        assert all(re.fullmatch(r"(bit \d+ = [01]  ){2}bit \d+ = [01]", r) for r in preview.records)
+        assert all(re.fullmatch(r"(bit \d+ = [01]  ){4}bit \d+ = [01]", r) for r in preview.records)
     else:
         assert preview.records == []
     altered = template[:-1] + bytes([template[-1] ^ 1])

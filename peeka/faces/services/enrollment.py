@@ -35,7 +35,8 @@ CONSENT_TEXT = (
     '"My face data" page, and deleting your account deletes it.'
 )
 _KEPT_FRAMES = 5
-"""Frames averaged into the reference (each costs two network passes)."""
+"""Frames averaged into the reference (each costs the model's reference crops: ten network
+passes for SFace, two for dlib)."""
 
 
 class EnrollmentError(PeekaError):

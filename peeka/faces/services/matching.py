@@ -64,8 +64,8 @@ class Probe:
 
     def reference(self, model: str) -> Embedding | None:
         """The descriptor to protect when this probe re-enrolls a template: from a picture,
-        embedded as an enrollment is (the mean over the reference crops, one more network
-        pass); else the probe's own descriptor."""
+        embedded as an enrollment is (the mean over the reference crops: more network
+        passes); else the probe's own descriptor."""
         if self._image is None:
             return self.embedding(model)
         try:
