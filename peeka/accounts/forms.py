@@ -4,9 +4,11 @@ web account's name passes `web_username_clean`."""
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -84,10 +86,26 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         return old
 
 
+def _language_choices() -> list[tuple[str, str]]:
+    return [("", str(_("The browser's language"))), *settings.LANGUAGES]
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    default = _("This site's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}
+    zones = sorted(zoneinfo.available_timezones() - {"localtime"})
+    return [("", default), *[(zone, zone) for zone in zones]]
+
+
 class ProfileForm(forms.ModelForm[User]):
+    display_name = forms.CharField(label=_("Display name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail address"), required=False)
+    # Choices are callables, so each form lists them in the language of its request.
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=_language_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, choices=_time_zone_choices)
+
     class Meta:
         model = User
-        fields = ("display_name", "email")
+        fields = ("display_name", "email", "language", "time_zone")
 
 
 class PasswordCheckForm(forms.Form):

@@ -1,19 +1,47 @@
-"""Staff need a second factor: every admin page sends a staff account that has set up neither a
-face nor an authenticator app to its security page first. In MIDDLEWARE after Django's
-authentication and message middleware."""
+"""Per-request user settings: the signed-in user's language and time zone
+(`UserPreferencesMiddleware`, after Django's authentication and locale middleware), and staff
+need a second factor: every admin page sends a staff account that has set up neither a face
+nor an authenticator app to its security page first (`StaffSecondFactorMiddleware`, after
+the message middleware)."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from peeka.accounts import mfa
 from peeka.accounts.models import User
+
+
+class UserPreferencesMiddleware:
+    """A signed-in user's saved language wins over the cookie and the browser (LocaleMiddleware
+    chose those), and their time zone over the deployment's, for this request only."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if isinstance(user, User) and user.is_authenticated:
+            if user.language:
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = user.language
+            if user.time_zone:
+                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+        try:
+            response = self.get_response(request)
+        finally:
+            timezone.deactivate()
+        if isinstance(user, User) and user.is_authenticated and user.language:
+            response.headers["Content-Language"] = user.language
+        return response
 
 
 class StaffSecondFactorMiddleware:

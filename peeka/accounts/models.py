@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -20,6 +21,10 @@ class User(AbstractUser):
     no password and cannot log in to the web pages."""
     api_subject = models.CharField(max_length=100, blank=True)
     """The client's own id for the subject."""
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    """The language the pages speak to this user; blank: the browser's (or the switcher's)."""
+    time_zone = models.CharField(max_length=64, blank=True)
+    """An IANA zone name for the times shown to this user; blank: the deployment's."""
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)

@@ -262,3 +262,10 @@ def account_delete(*, user: User, password: str, client: ClientInfo) -> bool:
     audit_record(event="account_delete", success=True, user=user, client=client)
     user.delete()
     return True
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Save the language the pages speak to `user` (one of settings.LANGUAGES, or "" for the
+    browser's)."""
+    user.language = language
+    user.save(update_fields=["language"])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("step-up/", views.step_up, name="step_up"),
     path("profile/", views.profile, name="profile"),
+    path("language/", views.language, name="language"),
     path("security/", views.security, name="security"),
     path("security/totp/", views.totp_setup, name="totp"),
     path("security/totp/remove/", views.totp_remove, name="totp_remove"),

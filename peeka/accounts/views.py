@@ -16,7 +16,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,10 +40,10 @@ from peeka.security.selectors import lockout_disabled
 from peeka.security.services import CODES, FACE, PASSWORD, ThrottledError
 
 _FACTOR_NAMES = {
-    "password": "your password",
-    "face": "your face",
-    "totp": "a code from your authenticator app",
-    mfa.RECOVERY: "a recovery code",
+    "password": gettext_lazy("your password"),
+    "face": gettext_lazy("your face"),
+    "totp": gettext_lazy("a code from your authenticator app"),
+    mfa.RECOVERY: gettext_lazy("a recovery code"),
 }
 
 
@@ -93,7 +95,7 @@ def login_step(request: HttpRequest) -> HttpResponse:
     """The next factor of a login in progress."""
     pending = mfa.pending_user(request)
     if pending is None:
-        messages.info(request, "Your login timed out. Please start again.")
+        messages.info(request, gettext("Your login timed out. Please start again."))
         return redirect("accounts:login")
     user, factors = pending
     options = mfa.next_factors(user, factors)
@@ -112,7 +114,7 @@ def login_step(request: HttpRequest) -> HttpResponse:
         form = StepForm(request.POST)
         method = form.data.get("method", "")
         if not form.is_valid() or method not in options:
-            context["error"] = "Choose one of the ways below."
+            context["error"] = gettext("Choose one of the ways below.")
             return render(request, "accounts/login_step.html", context, status=400)
         secret_field = "password" if method == "password" else "code"
         try:
@@ -126,7 +128,7 @@ def login_step(request: HttpRequest) -> HttpResponse:
                 return redirect(mfa.factor_passed(request, user, method))
         except ThrottledError as exc:
             return _throttled(request, "accounts/login_step.html", context, exc)
-        context["error"] = "That was not right. Try again."
+        context["error"] = gettext("That was not right. Try again.")
         return render(request, "accounts/login_step.html", context, status=400)
     return render(request, "accounts/login_step.html", context)
 
@@ -189,7 +191,8 @@ def security(request: HttpRequest) -> HttpResponse:
         "codes_left": otp.recovery_codes_left(user),
         "face": factor_enrolled("face", user),
         "combinations": [
-            " + ".join(_FACTOR_NAMES[f] for f in mfa.FACTORS if f in combo)
+            # Translators: joins the factors of one way to log in, e.g. "your password + your face".
+            gettext(" + ").join(str(_FACTOR_NAMES[f]) for f in mfa.FACTORS if f in combo)
             for combo in policy.combinations()
         ],
         "password_only": policy.password_only,
@@ -204,7 +207,7 @@ def security(request: HttpRequest) -> HttpResponse:
 def totp_setup(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if otp.has_totp(user):
-        messages.info(request, "Your authenticator app is already set up.")
+        messages.info(request, gettext("Your authenticator app is already set up."))
         return redirect("accounts:security")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -217,8 +220,10 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("accounts:totp")
         if confirmed:
-            return _recovery_codes_or(request, user, "Your authenticator app is set up.")
-        form.add_error("code", "That code is not right. Check the app's clock and try again.")
+            return _recovery_codes_or(request, user, gettext("Your authenticator app is set up."))
+        form.add_error(
+            "code", gettext("That code is not right. Check the app's clock and try again.")
+        )
     uri = otp.pending_uri(user) or otp.begin_totp(user)
     context = {"form": form, "qr": otp.qr_svg(uri), "secret": _secret_of(uri)}
     return render(request, "accounts/totp.html", context)
@@ -236,7 +241,7 @@ def _secret_of(uri: str) -> str:
 def totp_remove(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     services.totp_delete(user=user, client=client_info(request))
-    messages.success(request, "Your authenticator app is removed.")
+    messages.success(request, gettext("Your authenticator app is removed."))
     return redirect("accounts:security")
 
 
@@ -263,7 +268,7 @@ def _recovery_codes_or(request: HttpRequest, user: User, done: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     if settings.PEEKA_REGISTRATION != "open":
-        raise Http404("Registration is closed; ask an administrator for an account.")
+        raise Http404(gettext("Registration is closed; ask an administrator for an account."))
     form = RegisterForm(request.POST or None)
     if request.method == "POST":
         try:
@@ -275,7 +280,7 @@ def register(request: HttpRequest) -> HttpResponse:
             if request.user.is_authenticated:
                 # The password was typed a moment ago: that is the re-check enrolling asks for.
                 mfa.mark_stepped_up(request, user, "password")
-                messages.success(request, "Welcome! Add your face as a second factor.")
+                messages.success(request, gettext("Welcome! Add your face as a second factor."))
             return redirect(target)
     return render(request, "accounts/register.html", {"form": form})
 
@@ -287,9 +292,40 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Profile saved.")
-        return redirect("accounts:profile")
+        if user.language:
+            translation.activate(user.language)  # the message below in the new language
+        messages.success(request, gettext("Profile saved."))
+        return _remember_language(redirect("accounts:profile"), user.language)
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: remembered in a cookie for everyone, and in the profile of a
+    signed-in user; then back to the page it was used on."""
+    chosen = request.POST.get("language", "")
+    if chosen not in dict(settings.LANGUAGES):
+        return HttpResponse(gettext("Unknown language."), status=400)
+    if request.user.is_authenticated:
+        services.user_language_set(user=_user(request), language=chosen)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("web:home")
+    return _remember_language(redirect(back), chosen)
+
+
+def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
+    return response
 
 
 @never_cache  # everything stored about the user
@@ -318,7 +354,9 @@ def delete_account(request: HttpRequest) -> HttpResponse:
             return _throttled(request, "accounts/delete.html", {"form": form}, exc)
         if deleted:
             logout(request)
-            messages.success(request, "Your account and every face template of it are deleted.")
+            messages.success(
+                request, gettext("Your account and every face template of it are deleted.")
+            )
             return redirect("web:home")
         form.add_error("password", gettext("That is not your current password."))
     return render(request, "accounts/delete.html", {"form": form})

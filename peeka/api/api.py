@@ -14,6 +14,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import File, Form, NinjaAPI, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader
@@ -217,7 +218,7 @@ def create_challenge(request: HttpRequest, user: Form[str] = "") -> Status[Any]:
             id=row.id,
             steps=row.revealed,
             step=step,
-            prompt=PROMPTS[Step(step)],
+            prompt=gettext(PROMPTS[Step(step)]),
             steps_total=len(row.steps),
             expires_at=row.expires_at,
         ),
@@ -257,7 +258,7 @@ def answer_challenge(
         user=found,
         done=not checked.going_on,
         step=step,
-        prompt=PROMPTS[Step(step)] if step else None,
+        prompt=gettext(PROMPTS[Step(step)]) if step else None,
         steps_done=checked.steps_done,
         steps_total=checked.steps_total,
     )

@@ -74,17 +74,24 @@ class Step(StrEnum):
     """Look straight at the camera: the enrollment's last step, whose frames enroll."""
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalogs (makemessages knows this name) without
+    importing Django here; the web layer translates it when it shows it."""
+    return message
+
+
 PROMPTS: dict[Step, str] = {
-    Step.BLINK: "Blink once",
-    Step.TURN_LEFT: "Turn your head to your left",
-    Step.TURN_RIGHT: "Turn your head to your right",
-    Step.OPEN_MOUTH: "Open your mouth",
-    Step.OPEN_PALM: "Raise an open hand beside your face",
-    Step.FIST: "Raise a fist beside your face",
-    Step.VICTORY: "Raise a V sign beside your face",
-    Step.THUMBS_UP: "Raise a thumbs up beside your face",
-    Step.LOOK: "Look straight at the camera",
+    Step.BLINK: gettext_noop("Blink once"),
+    Step.TURN_LEFT: gettext_noop("Turn your head to your left"),
+    Step.TURN_RIGHT: gettext_noop("Turn your head to your right"),
+    Step.OPEN_MOUTH: gettext_noop("Open your mouth"),
+    Step.OPEN_PALM: gettext_noop("Raise an open hand beside your face"),
+    Step.FIST: gettext_noop("Raise a fist beside your face"),
+    Step.VICTORY: gettext_noop("Raise a V sign beside your face"),
+    Step.THUMBS_UP: gettext_noop("Raise a thumbs up beside your face"),
+    Step.LOOK: gettext_noop("Look straight at the camera"),
 }
+"""What each step asks, in English; pages and the API show it in the user's language."""
 _GESTURES = {
     Step.OPEN_PALM: Gesture.OPEN_PALM,
     Step.FIST: Gesture.FIST,

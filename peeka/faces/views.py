@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from peeka.accounts import mfa
@@ -55,13 +56,15 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {
                 "ok": False,
-                "message": "Please confirm it is you again before enrolling.",
+                "message": gettext("Please confirm it is you again before enrolling."),
                 "next": mfa.step_up_url(reverse("faces:enroll")),
             },
             status=403,
         )
     if request.POST.get("consent") != CONSENT_VERSION:
-        return JsonResponse({"ok": False, "message": "Please accept the consent text."}, status=400)
+        return JsonResponse(
+            {"ok": False, "message": gettext("Please accept the consent text.")}, status=400
+        )
     scheme = request.POST.get("scheme") or settings.PEEKA_SCHEME
     try:
         if settings.PEEKA_LIVENESS:
@@ -149,15 +152,15 @@ def challenge(request: HttpRequest) -> JsonResponse:
     client = client_info(request)
     if purpose in ("enroll", "stepup"):
         if not isinstance(request.user, User):
-            return JsonResponse({"message": "Log in first."}, status=403)
+            return JsonResponse({"message": gettext("Log in first.")}, status=403)
         if purpose == "stepup" and not selectors.template_exists(user=request.user):
-            return JsonResponse({"message": "You have no face enrolled."}, status=400)
+            return JsonResponse({"message": gettext("You have no face enrolled.")}, status=400)
         row = flows.challenge_start(
             purpose=purpose, client=client, user=request.user, accountable=True
         )
     elif purpose == "login":
         if not username and not settings.PEEKA_FACE_ONLY_LOGIN:
-            return JsonResponse({"message": "Enter your username."}, status=400)
+            return JsonResponse({"message": gettext("Enter your username.")}, status=400)
         # An unknown name gets a challenge like any other: the answer fails the same way.
         claimed = user_find(username=username) if username else None
         row = flows.challenge_start(
@@ -168,13 +171,13 @@ def challenge(request: HttpRequest) -> JsonResponse:
             accountable=_after_password(request, claimed),
         )
     else:
-        return JsonResponse({"message": "Unknown purpose."}, status=400)
+        return JsonResponse({"message": gettext("Unknown purpose.")}, status=400)
     step = row.steps[0]
     return JsonResponse(
         {
             "id": row.id,
             "step": step,
-            "prompt": PROMPTS[Step(step)],
+            "prompt": gettext(PROMPTS[Step(step)]),
             "index": 0,
             "count": len(row.steps),
             "expires_at": row.expires_at,
@@ -230,7 +233,11 @@ def face_login_frame(request: HttpRequest) -> JsonResponse:
     liveness off); pass/fail only, never a score."""
     if settings.PEEKA_LIVENESS:
         return JsonResponse(
-            {"passed": False, "done": True, "message": "This server needs a liveness check."},
+            {
+                "passed": False,
+                "done": True,
+                "message": gettext("This server needs a liveness check."),
+            },
             status=403,
         )
     tries = int(request.session.get(_LOGIN_TRIES_KEY, 0)) + 1
@@ -253,7 +260,9 @@ def face_login_frame(request: HttpRequest) -> JsonResponse:
     elif settings.PEEKA_FACE_ONLY_LOGIN:
         checked = flows.face_identify(frame=data, client=client_info(request), channel="web")
     else:
-        return JsonResponse({"passed": False, "done": True, "message": "Enter your username."})
+        return JsonResponse(
+            {"passed": False, "done": True, "message": gettext("Enter your username.")}
+        )
     if not checked.passed or checked.user is None:
         return JsonResponse({"passed": False, "done": tries >= settings.PEEKA_LOGIN_MAX_FRAMES})
     next_url = mfa.factor_passed(request, checked.user, "face", _requested_next(request))
@@ -272,7 +281,15 @@ def mine(request: HttpRequest) -> HttpResponse:
 @step_up_required
 def delete(request: HttpRequest) -> HttpResponse:
     count = flows.face_delete(user=_user(request), client=client_info(request), channel="web")
-    messages.success(request, f"Deleted {count} template(s); their keys are destroyed.")
+    messages.success(
+        request,
+        ngettext(
+            "Deleted %(count)d template; its key is destroyed.",
+            "Deleted %(count)d templates; their keys are destroyed.",
+            count,
+        )
+        % {"count": count},
+    )
     return redirect("faces:mine")
 
 
@@ -292,7 +309,7 @@ def _next_step(checked: flows.FaceCheck) -> dict[str, object]:
     """The step of a challenge revealed now, as the camera script shows it."""
     return {
         "step": checked.next_step,
-        "prompt": PROMPTS[Step(checked.next_step)],
+        "prompt": gettext(PROMPTS[Step(checked.next_step)]),
         "index": checked.steps_done,
         "count": checked.steps_total,
     }

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
 
 
 def site(request: HttpRequest) -> dict[str, object]:
+    language = translation.get_language() or settings.LANGUAGE_CODE
     return {
         "registration_open": settings.PEEKA_REGISTRATION == "open",
         "face_only_login": settings.PEEKA_FACE_ONLY_LOGIN,
+        # BCP 47 for the html lang attribute: Django says zh-hans, browsers and screen
+        # readers expect zh-Hans.
+        "html_lang": _bcp47(language),
+        # The switcher names each language in itself, whatever the page's language.
+        "languages": [(code, name, _bcp47(code)) for code, name in settings.LANGUAGES],
     }
+
+
+def _bcp47(code: str) -> str:
+    return "zh-Hans" if code == "zh-hans" else code

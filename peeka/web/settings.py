@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import secrets
+import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -169,9 +170,11 @@ MIDDLEWARE = [
     "peeka.web.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "peeka.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "peeka.accounts.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -188,6 +191,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "peeka.web.context.site",
@@ -248,8 +253,18 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# Pages speak the user's saved language, else the one the switcher set (a cookie), else the
+# browser's Accept-Language, else English; times show in the user's time zone, else the
+# deployment's (PEEKA_TIME_ZONE). Catalogs: peeka/locale (README, "Languages").
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR.parent / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+TIME_ZONE = env_str("PEEKA_TIME_ZONE") or "UTC"
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(
+        f"PEEKA_TIME_ZONE={TIME_ZONE!r} is not a time zone name; use e.g. Asia/Seoul or UTC"
+    )
 USE_I18N = True
 USE_TZ = True
 
@@ -268,7 +283,7 @@ HTTPS = env_bool("PEEKA_HTTPS", False)
 PEEKA_SSL_REDIRECT = env_bool("PEEKA_SSL_REDIRECT", HTTPS)
 PEEKA_HSTS_PRELOAD = env_bool("PEEKA_HSTS_PRELOAD", False)
 if HTTPS:
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = PEEKA_SSL_REDIRECT
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from peeka.api.api import api
 from peeka.web import views
@@ -13,9 +15,13 @@ admin.site.login = views.admin_login  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include((pages, "web"))),
+    # Browsers ask for /favicon.ico whatever the page says; the mark is an SVG.
+    path("favicon.ico", RedirectView.as_view(url=static("peeka/favicon.svg"), permanent=True)),
     path("accounts/", include("peeka.accounts.urls")),
     path("face/", include("peeka.faces.urls")),
     path("admin/password_change/", RedirectView.as_view(pattern_name="accounts:password")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # The scripts' strings, in the page's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(domain="djangojs"), name="jsi18n"),
 ]

@@ -1,5 +1,7 @@
 // Peeka's camera module: getUserMedia -> <video> -> canvas -> JPEG frames posted to the server.
 // The server decides everything; this page only captures and reports what it was told.
+// Its strings come from Django's JavaScript catalog (/jsi18n/, loaded first by the base page):
+// gettext() and interpolate() speak the page's language.
 "use strict";
 
 const Peeka = (() => {
@@ -12,7 +14,7 @@ const Peeka = (() => {
 
   async function startCamera(video) {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new Error("This browser cannot use a camera here. Open Peeka over https or on localhost.");
+      throw new Error(gettext("This browser cannot use a camera here. Open Peeka over https or on localhost."));
     }
     const stream = await navigator.mediaDevices.getUserMedia({
       video: { width: { ideal: 640 }, height: { ideal: 480 }, facingMode: "user" },
@@ -51,18 +53,23 @@ const Peeka = (() => {
     const form = new FormData();
     for (const [key, value] of Object.entries(fields)) form.append(key, value);
     for (let i = 0; i < count; i += 1) {
-      status.textContent = `Hold still… picture ${i + 1} of ${count}`;
+      status.textContent = interpolate(
+        gettext("Hold still… picture %(number)s of %(count)s"), { number: i + 1, count }, true,
+      );
       form.append("frames", await grab(video), `frame${i}.jpg`);
       await sleep((seconds * 1000) / count);
     }
-    status.textContent = "Checking the pictures…";
+    status.textContent = gettext("Checking the pictures…");
     return post(url, form);
   }
 
   // Login: one frame about every second until the server says pass or done.
   async function login({ video, status, url, maxFrames, fields }) {
     for (let i = 0; i < maxFrames; i += 1) {
-      status.textContent = `Looking for your face… (${i + 1}/${maxFrames})`;
+      status.textContent = interpolate(
+        gettext("Looking for your face… (%(number)s/%(count)s)"),
+        { number: i + 1, count: maxFrames }, true,
+      );
       const form = new FormData();
       for (const [key, value] of Object.entries(fields)) form.append(key, value);
       form.append("frame", await grab(video), "frame.jpg");
@@ -94,7 +101,10 @@ const Peeka = (() => {
   async function recordStep({ video, prompt, icon, ring, step, stepMs }) {
     const frames = [];
     const timestamps = [];
-    prompt.textContent = `Step ${step.index + 1} of ${step.count}: ${step.prompt}`;
+    prompt.textContent = interpolate(
+      gettext("Step %(number)s of %(count)s: %(prompt)s"),
+      { number: step.index + 1, count: step.count, prompt: step.prompt }, true,
+    );
     icon.textContent = ICONS[step.step] || "";
     const started = performance.now();
     while (performance.now() - started < stepMs) {
@@ -132,7 +142,7 @@ const Peeka = (() => {
     video, status, challengeUrl, challengeFields, sendUrl, fields, stepMs = 2000,
   }) {
     const issued = await newChallenge(challengeUrl, challengeFields);
-    if (issued.status !== 200) return { message: issued.body.message || "Try again." };
+    if (issued.status !== 200) return { message: issued.body.message || gettext("Try again.") };
     const page = {
       video,
       prompt: document.getElementById("prompt"),
@@ -143,7 +153,7 @@ const Peeka = (() => {
     for (;;) {
       status.textContent = "";
       const recording = await recordStep({ ...page, step, stepMs });
-      status.textContent = "Checking…";
+      status.textContent = gettext("Checking…");
       const { body } = await send(sendUrl, recording, { ...fields, challenge: issued.body.id });
       if (!body.step) return body;
       step = body;
@@ -167,10 +177,11 @@ const Peeka = (() => {
 
   // After a failed face check: say what to do and turn the button into "Try again".
   function offerRetry({ status, button }, verdict, advice) {
-    status.textContent = `${verdict.hint || verdict.message || "Not recognised."} ${advice}`;
+    status.textContent = `${verdict.hint || verdict.message || gettext("Not recognised.")} ${advice}`;
     const prompt = document.getElementById("prompt");
     if (prompt) prompt.textContent = "";
-    button.textContent = "Try again";
+    // Translators: the camera page's button after a failed face check.
+    button.textContent = gettext("Try again");
     button.disabled = false;
   }
 
