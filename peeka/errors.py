@@ -19,15 +19,33 @@ that tells the user what to change; foreign errors (PIL, dlib, mediapipe) are tr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the translation catalogs (Django's makemessages knows this name)
+    without importing Django: the core stays plain Python, and the web layer shows the message
+    in the user's language (`peeka.security.wording`)."""
+    return message
+
 
 class PeekaError(Exception):
-    """Base of every error Peeka raises on purpose."""
+    """Base of every error Peeka raises on purpose. `message` is English; a message marked with
+    `gettext_noop` and its `params` (%-placeholders) let the web layer translate it."""
 
     code = "peeka_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 

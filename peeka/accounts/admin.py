@@ -10,8 +10,10 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy
 
-from peeka.accounts import mfa
+from peeka.accounts import mfa, otp
+from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.models import LoginPolicy, User
 
 
@@ -42,6 +44,26 @@ def _step_up(request: HttpRequest) -> HttpResponse:
 
 @admin.register(User)
 class PeekaUserAdmin(StepUpAdmin, UserAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "face",
+        "authenticator_app",
+        "last_login",
+        "is_staff",
+        "is_active",
+    )
+    list_filter = ("is_staff", "is_superuser", "is_active")
+
+    @admin.display(description=gettext_lazy("Face"), boolean=True)
+    def face(self, user: User) -> bool:
+        return factor_enrolled("face", user)
+
+    @admin.display(description=gettext_lazy("Authenticator app"), boolean=True)
+    def authenticator_app(self, user: User) -> bool:
+        return otp.has_totp(user)
+
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
     ) -> HttpResponse:

@@ -29,6 +29,7 @@ from peeka.faces.flows import FaceCheck
 from peeka.faces.services.challenges import MAX_STEP_FRAMES, TimestampsError, timestamps_parse
 from peeka.security.client import client_info
 from peeka.security.services import ThrottledError, rate_limit
+from peeka.security.wording import localized
 
 MAX_IMAGES = 10
 _SUBJECT = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
@@ -240,7 +241,7 @@ def answer_challenge(
     try:
         stamps = timestamps_parse(timestamps)
     except TimestampsError as exc:
-        raise _ProblemError(422, exc.code, str(exc)) from None
+        raise _ProblemError(422, exc.code, localized(exc)) from None
     checked = flows.challenge_answer(
         challenge_id=challenge_id,
         purpose="api",
@@ -297,7 +298,7 @@ def _on_throttled(request: HttpRequest, exc: ThrottledError) -> HttpResponse:
 
 @api.exception_handler(PeekaError)
 def _on_peeka_error(request: HttpRequest, exc: PeekaError) -> HttpResponse:
-    return _error(request, 400, exc.code, str(exc))
+    return _error(request, 400, exc.code, localized(exc))
 
 
 @api.exception_handler(ValidationError)

@@ -58,7 +58,7 @@ from peeka.biometrics.liveness import (
     face_signals,
 )
 from peeka.biometrics.types import Embedding
-from peeka.errors import PeekaError
+from peeka.errors import PeekaError, gettext_noop
 
 
 class Step(StrEnum):
@@ -72,12 +72,6 @@ class Step(StrEnum):
     THUMBS_UP = "thumbs_up"
     LOOK = "look"
     """Look straight at the camera: the enrollment's last step, whose frames enroll."""
-
-
-def gettext_noop(message: str) -> str:
-    """Marks a message for the translation catalogs (makemessages knows this name) without
-    importing Django here; the web layer translates it when it shows it."""
-    return message
 
 
 PROMPTS: dict[Step, str] = {
@@ -263,18 +257,18 @@ class StepVerdict:
 
 
 _HINTS = {
-    "expired": "The check took too long. Start again.",
-    "reused": "This check is over. Start again.",
-    "frames": "The recording did not come through. Start again.",
-    "timestamps": "The recording did not come through. Start again.",
-    "too_fast": "Do each step after it is shown. Start again.",
-    "too_slow": "Do each step as soon as it is shown. Start again.",
-    "clock": "The recording did not come through. Start again.",
-    "duplicates": "Move naturally while you do the steps. Start again.",
-    "face": "Keep your face, and only yours, in view. Start again.",
-    "face_jump": "Keep your face in view the whole time. Start again.",
-    "face_changed": "Keep your face in view the whole time. Start again.",
-    "hand": "Raise your hand into view beside your face when asked. Start again.",
+    "expired": gettext_noop("The check took too long. Start again."),
+    "reused": gettext_noop("This check is over. Start again."),
+    "frames": gettext_noop("The recording did not come through. Start again."),
+    "timestamps": gettext_noop("The recording did not come through. Start again."),
+    "too_fast": gettext_noop("Do each step after it is shown. Start again."),
+    "too_slow": gettext_noop("Do each step as soon as it is shown. Start again."),
+    "clock": gettext_noop("The recording did not come through. Start again."),
+    "duplicates": gettext_noop("Move naturally while you do the steps. Start again."),
+    "face": gettext_noop("Keep your face, and only yours, in view. Start again."),
+    "face_jump": gettext_noop("Keep your face in view the whole time. Start again."),
+    "face_changed": gettext_noop("Keep your face in view the whole time. Start again."),
+    "hand": gettext_noop("Raise your hand into view beside your face when asked. Start again."),
 }
 
 
@@ -395,11 +389,11 @@ class Verifier:
             hint = PROMPTS[challenge.steps[done]]
             return StepVerdict(True, "ok", hint, following, probe, frontal)
         if not self.policy.fused_frames:
-            return StepVerdict(True, "ok", "Done.", None, probe, frontal)
+            return StepVerdict(True, "ok", gettext_noop("Done."), None, probe, frontal)
         fused = self._fused(frames, faces, frontal, probe)
         if fused is None:
             return refusal("face_changed")
-        return StepVerdict(True, "ok", "Done.", None, probe, frontal, fused)
+        return StepVerdict(True, "ok", gettext_noop("Done."), None, probe, frontal, fused)
 
     def _continues(self, progress: Progress, first: FaceSignals) -> bool:
         """Whether the step's first face is where the previous step's last one was."""
@@ -543,12 +537,29 @@ class _LazyHands:
 
 def refusal(check: str) -> StepVerdict:
     """The failing verdict of `check`, with its hint for the user."""
-    return StepVerdict(False, check, _HINTS.get(check, "Start again."))
+    return StepVerdict(False, check, _HINTS.get(check, gettext_noop("Start again.")))
+
+
+STEP_HINTS: dict[Step, str] = {
+    Step.BLINK: gettext_noop("Blink once, clearly, in view of the camera."),
+    Step.TURN_LEFT: gettext_noop("Turn your head to your left, clearly, in view of the camera."),
+    Step.TURN_RIGHT: gettext_noop("Turn your head to your right, clearly, in view of the camera."),
+    Step.OPEN_MOUTH: gettext_noop("Open your mouth, clearly, in view of the camera."),
+    Step.OPEN_PALM: gettext_noop(
+        "Raise an open hand beside your face, clearly, in view of the camera."
+    ),
+    Step.FIST: gettext_noop("Raise a fist beside your face, clearly, in view of the camera."),
+    Step.VICTORY: gettext_noop("Raise a V sign beside your face, clearly, in view of the camera."),
+    Step.THUMBS_UP: gettext_noop(
+        "Raise a thumbs up beside your face, clearly, in view of the camera."
+    ),
+    Step.LOOK: gettext_noop("Look straight at the camera, clearly, in view of the camera."),
+}
 
 
 def step_hint(step: Step) -> str:
-    """What to tell a user who did not show `step`."""
-    return f"{PROMPTS[step]}, clearly, in view of the camera."
+    """What to tell a user who did not show `step` (whole sentences, so each translates)."""
+    return STEP_HINTS[step]
 
 
 def _frontal(face: FaceSignals) -> bool:

@@ -21,7 +21,7 @@ from peeka.biometrics.detectors import get_detector
 from peeka.biometrics.embedders import MIRRORED, configured_model, get_embedder
 from peeka.biometrics.imageio import RGBImage
 from peeka.biometrics.types import AlignedFace, Box, Embedding, Face, FaceSample
-from peeka.errors import MultipleFacesError, NoFaceError
+from peeka.errors import MultipleFacesError, NoFaceError, gettext_noop
 
 FacePolicy = Literal["single", "central"]
 """`single`: exactly one prominent face, quality checked (enrollment and login).
@@ -86,7 +86,10 @@ class FaceEngine:
     def pick(self, faces: Sequence[Face], image: RGBImage, policy: FacePolicy) -> Face:
         if not faces:
             raise NoFaceError(
-                "No face was found. Face the camera in good light, with nothing covering your face."
+                gettext_noop(
+                    "No face was found. Face the camera in good light, with nothing covering "
+                    "your face."
+                )
             )
         if policy == "central":
             height, width = image.shape[:2]
@@ -102,7 +105,8 @@ class FaceEngine:
         ]
         if len(rivals) > 1:
             raise MultipleFacesError(
-                f"{len(rivals)} faces were found. Make sure only you are in the picture."
+                gettext_noop("%(count)d faces were found. Make sure only you are in the picture."),
+                params={"count": len(rivals)},
             )
         return largest
 

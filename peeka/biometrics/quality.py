@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from peeka.biometrics.types import AlignedFace, Box
-from peeka.errors import QualityError
+from peeka.errors import QualityError, gettext_noop
 
 
 @dataclass(frozen=True)
@@ -73,26 +73,33 @@ def check(report: QualityReport, policy: QualityPolicy) -> None:
     p = policy
     if p.min_face_px is not None and report.face_px < p.min_face_px:
         raise QualityError(
-            f"The face is too small ({report.face_px:.0f} px wide, at least {p.min_face_px:.0f} "
-            "needed). Move closer to the camera.",
+            gettext_noop(
+                "The face is too small (%(width)d px wide, at least %(needed)d needed). Move "
+                "closer to the camera."
+            ),
             code="face_too_small",
+            params={"width": round(report.face_px), "needed": round(p.min_face_px)},
         )
     if p.min_brightness is not None and report.brightness < p.min_brightness:
         raise QualityError(
-            "The face is too dark. Turn on a light or face a window.", code="face_too_dark"
+            gettext_noop("The face is too dark. Turn on a light or face a window."),
+            code="face_too_dark",
         )
     if p.max_brightness is not None and report.brightness > p.max_brightness:
         raise QualityError(
-            "The face is overexposed. Move away from direct light.", code="face_too_bright"
+            gettext_noop("The face is overexposed. Move away from direct light."),
+            code="face_too_bright",
         )
     if p.min_sharpness is not None and report.sharpness < p.min_sharpness:
         raise QualityError(
-            "The face is blurry. Hold still and make sure the camera is in focus.",
+            gettext_noop("The face is blurry. Hold still and make sure the camera is in focus."),
             code="face_blurry",
         )
     if p.max_yaw is not None and abs(report.yaw) > p.max_yaw:
         raise QualityError(
-            "The face is turned away. Look straight at the camera.", code="face_pose"
+            gettext_noop("The face is turned away. Look straight at the camera."), code="face_pose"
         )
     if p.max_roll_degrees is not None and abs(report.roll_degrees) > p.max_roll_degrees:
-        raise QualityError("The head is tilted. Hold your head upright.", code="face_pose")
+        raise QualityError(
+            gettext_noop("The head is tilted. Hold your head upright."), code="face_pose"
+        )

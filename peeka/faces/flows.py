@@ -26,7 +26,7 @@ from django.conf import settings
 from peeka.accounts import otp
 from peeka.accounts.models import User
 from peeka.biometrics.challenge import StepVerdict
-from peeka.errors import ImageError, PeekaError
+from peeka.errors import ImageError, PeekaError, gettext_noop
 from peeka.faces import selectors
 from peeka.faces.models import LivenessChallenge
 from peeka.faces.services import challenges, enrollment, matching
@@ -48,8 +48,9 @@ from peeka.security.services import (
 )
 
 Channel = Literal["web", "api"]
-NOT_RECOGNISED = "Not recognised. Try again."
-START_AGAIN = "Start the check again."
+NOT_RECOGNISED = gettext_noop("Not recognised. Try again.")
+DONE = gettext_noop("Done.")
+START_AGAIN = gettext_noop("Start the check again.")
 _VERIFY_EVENTS = {"web": "face_login", "api": "api_verify"}
 _IDENTIFY_EVENTS = {"web": "face_login_1n", "api": "api_identify"}
 _ENROLL_EVENTS = {"web": "enroll", "api": "api_enroll"}
@@ -225,7 +226,7 @@ def _answer(
         # one that showed a live face, is a strike toward disabling.
         _lockout_outcome(row, passed, strike=row.accountable or verdict.passed)
     _audit(f"liveness_{row.purpose}", passed, check, matched or claimed, row.claimed, client)
-    hint = verdict.hint if not verdict.passed else ("Done." if passed else NOT_RECOGNISED)
+    hint = verdict.hint if not verdict.passed else (DONE if passed else NOT_RECOGNISED)
     return FaceCheck(
         passed, matched, hint, check, steps_done=row.done + int(verdict.passed),
         steps_total=total, frontal=verdict.frontal,
@@ -463,7 +464,7 @@ def _audit(
 
 
 def _hint(passed: bool) -> str:
-    return "Done." if passed else NOT_RECOGNISED
+    return DONE if passed else NOT_RECOGNISED
 
 
 T = TypeVar("T")

@@ -28,6 +28,7 @@ from peeka.faces.services.enrollment import CONSENT_TEXT, CONSENT_VERSION
 from peeka.protection.schemes import scheme_names
 from peeka.security.client import client_info, client_ip
 from peeka.security.services import ThrottledError, rate_limit
+from peeka.security.wording import localized, localized_text
 
 _LOGIN_TRIES_KEY = "peeka_face_tries"
 
@@ -85,15 +86,15 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
                 channel="web",
             )
     except PeekaError as exc:
-        return JsonResponse({"ok": False, "message": str(exc)}, status=400)
+        return JsonResponse({"ok": False, "message": localized(exc)}, status=400)
     if isinstance(answered, flows.FaceCheck):
         return JsonResponse({"ok": False, **_next_step(answered)})
     result = answered.enrollment
     return JsonResponse(
         {
             "ok": True,
-            "message": f"Your face is enrolled ({result.frames_used} of {result.frames_received} "
-            "pictures used).",
+            "message": gettext("Your face is enrolled (%(used)d of %(received)d pictures used).")
+            % {"used": result.frames_used, "received": result.frames_received},
             "next": reverse("faces:mine"),
             "recovery_codes": answered.recovery_codes,
         }
@@ -128,7 +129,7 @@ def throttled(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequ
             return view(request)
         except TimestampsError as exc:
             return JsonResponse(
-                {"passed": False, "code": exc.code, "message": str(exc)}, status=400
+                {"passed": False, "code": exc.code, "message": localized(exc)}, status=400
             )
         except ThrottledError as exc:
             response = JsonResponse(
@@ -199,7 +200,7 @@ def face_login_frames(request: HttpRequest) -> JsonResponse:
     if checked.going_on:
         return JsonResponse({"passed": False, **_next_step(checked)})
     if not checked.passed or checked.user is None:
-        return JsonResponse({"passed": False, "hint": checked.hint})
+        return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
     next_url = mfa.factor_passed(request, checked.user, "face", _requested_next(request))
     return JsonResponse({"passed": True, "next": next_url})
 
@@ -221,7 +222,7 @@ def step_up_frames(request: HttpRequest) -> JsonResponse:
     if checked.going_on:
         return JsonResponse({"passed": False, **_next_step(checked)})
     if not checked.passed:
-        return JsonResponse({"passed": False, "hint": checked.hint})
+        return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
     mfa.mark_stepped_up(request, user, "face")
     return JsonResponse({"passed": True, "next": _next(request)})
 

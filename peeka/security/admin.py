@@ -7,6 +7,7 @@ import csv
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 
 from peeka.security.models import AuditEvent, Lockout
 
@@ -24,13 +25,19 @@ CSV_FIELDS = ("time", "event", "username", "success", "reason", "ip", "user_agen
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit log cannot be edited or deleted here: rows leave only by the retention
+    command (`peeka audit prune`), which is itself run by someone with the server."""
+
     list_display = ("time", "event", "username", "success", "reason", "ip")
     list_filter = ("event", "success", "reason")
     search_fields = ("username", "ip")
     date_hierarchy = "time"
     actions = ("export_csv",)
 
-    @admin.action(description="Export the selected events as CSV")
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Export the selected events as CSV"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[AuditEvent]) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="peeka-audit.csv"'

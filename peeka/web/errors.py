@@ -11,24 +11,31 @@ from collections.abc import Callable
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 JSON_PREFIXES = ("/api/", "/face/")
 API_PREFIX = "/api/"
+# Codes stay the same in every language; messages follow the request's language.
 _ERRORS = {
-    400: ("malformed_body", "The request could not be read."),
-    403: ("forbidden", "This request is not allowed."),
-    404: ("not_found", "No such API endpoint; the endpoints are listed at /api/v1/docs."),
-    405: ("method_not_allowed", "This endpoint does not take that method."),
-    413: ("request_too_large", "The request is too large; send smaller images."),
-    500: ("server_error", "Something went wrong on the server; try again."),
+    400: ("malformed_body", gettext_noop("The request could not be read.")),
+    403: ("forbidden", gettext_noop("This request is not allowed.")),
+    404: (
+        "not_found",
+        gettext_noop("No such API endpoint; the endpoints are listed at /api/v1/docs."),
+    ),
+    405: ("method_not_allowed", gettext_noop("This endpoint does not take that method.")),
+    413: ("request_too_large", gettext_noop("The request is too large; send smaller images.")),
+    500: ("server_error", gettext_noop("Something went wrong on the server; try again.")),
 }
 _PARSE_ERRORS: tuple[tuple[type[Exception], int, str, str], ...] = (
-    (RequestDataTooBig, 413, "request_too_large", "The request is too large; send fewer or "
-     "smaller pictures (40 MB in all, 20 MB each)."),
-    (TooManyFilesSent, 413, "too_many_files", "The request has too many files."),
-    (TooManyFieldsSent, 413, "too_many_fields", "The request has too many form fields."),
-    (MultiPartParserError, 400, "malformed_body", "The request body is not valid "
-     "multipart/form-data."),
+    (RequestDataTooBig, 413, "request_too_large", gettext_noop(
+        "The request is too large; send fewer or smaller pictures (40 MB in all, 20 MB each).")),
+    (TooManyFilesSent, 413, "too_many_files", gettext_noop("The request has too many files.")),
+    (TooManyFieldsSent, 413, "too_many_fields", gettext_noop(
+        "The request has too many form fields.")),
+    (MultiPartParserError, 400, "malformed_body", gettext_noop(
+        "The request body is not valid multipart/form-data.")),
 )  # fmt: skip
 _KEPT_HEADERS = ("Allow", "Retry-After")
 
@@ -50,8 +57,12 @@ class JsonErrorsMiddleware:
         ):
             return response
         status = response.status_code
-        code, message = _ERRORS.get(status, ("http_error", f"The request failed ({status})."))
-        answer = JsonResponse({"code": code, "message": message}, status=status)
+        code, message = _ERRORS.get(status, ("http_error", ""))
+        if message:
+            text = gettext(message)
+        else:
+            text = gettext("The request failed (%(status)d).") % {"status": status}
+        answer = JsonResponse({"code": code, "message": text}, status=status)
         for header in _KEPT_HEADERS:
             if header in response:
                 answer[header] = response[header]
@@ -66,6 +77,9 @@ def _parse(request: HttpRequest) -> JsonResponse | None:
         for kind, status, code, message in _PARSE_ERRORS:
             if isinstance(exc, kind):
                 # A failed parse leaves the request without a body; nothing may read it again.
-                return JsonResponse({"code": code, "message": message}, status=status)
+                # This runs before the locale middleware: the language comes from the request.
+                with translation.override(translation.get_language_from_request(request)):
+                    text = gettext(message)
+                return JsonResponse({"code": code, "message": text}, status=status)
         raise
     return None

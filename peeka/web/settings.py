@@ -186,7 +186,8 @@ WSGI_APPLICATION = "peeka.web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps: Peeka's name and colours over Django admin's base_site.
+        "DIRS": [BASE_DIR / "admin_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
@@ -12,6 +13,9 @@ pages = [path("", views.home, name="home")]
 # The admin logs in through Peeka's own login (with the policy's second factor), never with
 # its password-only form, and changes passwords behind step-up.
 admin.site.login = views.admin_login  # type: ignore[method-assign]
+admin.site.site_header = gettext_lazy("Peeka administration")
+admin.site.site_title = gettext_lazy("Peeka admin")
+admin.site.index_title = gettext_lazy("Users, faces, keys and the audit log")
 
 urlpatterns = [
     path("", include((pages, "web"))),

@@ -73,6 +73,23 @@ def test_admins_export_the_audit_log_as_safe_csv(alice: User) -> None:
     )  # not staff
 
 
+def test_not_even_a_superuser_deletes_audit_events_in_the_admin(alice: User) -> None:
+    audit_record(event="face_login", success=True, user=alice)
+    event = AuditEvent.objects.get()
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    otp.begin_totp(admin)
+    TotpDevice.objects.filter(user=admin).update(confirmed=True)
+    client = logged_in(admin)
+    listing = client.get("/admin/security/auditevent/").content.decode()
+    assert 'value="delete_selected"' not in listing and 'value="export_csv"' in listing
+    assert client.get(f"/admin/security/auditevent/{event.pk}/delete/").status_code == 403
+    client.post(
+        "/admin/security/auditevent/",
+        {"action": "delete_selected", "_selected_action": [str(event.pk)], "post": "yes"},
+    )
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
 def test_old_audit_events_are_pruned(alice: User, capsys: pytest.CaptureFixture[str]) -> None:
     audit_record(event="face_login", success=True, user=alice)
     audit_record(event="face_login", success=False, user=alice)

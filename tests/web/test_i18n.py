@@ -4,6 +4,7 @@ the user's time zone, else the deployment's."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zoneinfo
@@ -15,9 +16,12 @@ from django.http.response import HttpResponseBase
 from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from PIL import Image
 
 from peeka.accounts.middleware import UserPreferencesMiddleware
 from peeka.accounts.models import User
+from peeka.errors import MultipleFacesError, gettext_noop
+from peeka.security.wording import localized, localized_text
 from peeka.web import catalogs
 from tests.webapp import logged_in
 
@@ -126,3 +130,65 @@ def test_the_camera_scripts_strings_come_in_the_pages_language() -> None:
     entry = catalog.find("Checking…")
     assert entry is not None and entry.msgstr
     assert json.dumps(entry.msgstr)[1:-1] in script  # as the catalog script escapes it
+
+
+def test_api_errors_keep_their_code_and_speak_the_callers_language(
+    frames: dict[str, bytes],
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from peeka.api.models import ApiClient
+
+    key = ApiClient.create("i18n")[1]
+    blank = io.BytesIO()
+    Image.new("RGB", (320, 240), "white").save(blank, "PNG")
+    answers = {}
+    for accept in ("en", "ko", "zh-CN"):
+        photo = SimpleUploadedFile("face.png", blank.getvalue(), "image/png")
+        answer = Client().post(
+            "/api/v1/enrollments",
+            {"user": "u-1", "images": [photo]},
+            headers={"X-API-Key": key, "Accept-Language": accept},
+        )
+        assert answer.status_code == 400
+        answers[accept] = answer.json()
+    assert {a["code"] for a in answers.values()} == {"enrollment_failed"}
+    english = answers["en"]["message"]
+    assert english == (
+        "Only 0 of 1 pictures were usable. No face was found in some pictures: look straight "
+        "at the camera."
+    )
+    for accept, language in (("ko", "ko"), ("zh-CN", "zh-hans")):
+        advice = _in(language, "No face was found in some pictures: look straight at the camera.")
+        assert advice in answers[accept]["message"] and english not in answers[accept]["message"]
+
+
+def test_an_errors_message_is_english_below_the_web_layer_and_translated_at_it() -> None:
+    error = MultipleFacesError(
+        gettext_noop("%(count)d faces were found. Make sure only you are in the picture."),
+        params={"count": 3},
+    )
+    assert error.message == "3 faces were found. Make sure only you are in the picture."
+    with translation.override("zh-hans"):
+        assert localized(error).startswith("检测到 3 张人脸")
+    assert localized_text("") == ""
+
+
+def test_json_refusals_made_before_any_view_speak_the_callers_language() -> None:
+    answer = Client().post(
+        "/face/login/frames/",
+        data=b"--nope\r\n",
+        content_type="multipart/form-data",
+        headers={"accept-language": "ko"},
+    )
+    assert answer.status_code == 400 and answer.json()["code"] == "malformed_body"
+    assert answer.json()["message"] == _in(
+        "ko", "The request body is not valid multipart/form-data."
+    )
+    missing = Client().get("/api/v1/no-such-thing", headers={"accept-language": "zh-CN"})
+    assert missing.json() == {
+        "code": "not_found",
+        "message": _in(
+            "zh-hans", "No such API endpoint; the endpoints are listed at /api/v1/docs."
+        ),
+    }

@@ -69,3 +69,23 @@ def test_an_expired_form_explains_itself() -> None:
     answer = client.post("/accounts/login/", {"username": "x", "password": "y"})
     assert answer.status_code == 403
     assert "The form expired" in answer.content.decode()
+
+
+def test_the_admin_wears_peekas_name_colours_and_columns(db: None) -> None:
+    from peeka.accounts import otp
+    from peeka.accounts.models import TotpDevice, User
+    from tests.webapp import PASSWORD, logged_in
+
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    otp.begin_totp(admin)
+    TotpDevice.objects.filter(user=admin).update(confirmed=True)
+    client = logged_in(admin)
+    index = client.get("/admin/").content.decode()
+    assert "Peeka administration" in index and "Django administration" not in index
+    assert "/static/peeka/admin.css" in index
+    users = client.get("/admin/accounts/user/").content.decode()
+    for column in ("column-face", "column-authenticator_app", "column-last_login"):
+        assert column in users
+    korean = client.get("/admin/", headers={"accept-language": "ko"}).content.decode()
+    with translation.override("ko"):
+        assert gettext("Peeka administration") in korean

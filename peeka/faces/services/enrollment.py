@@ -15,7 +15,7 @@ from django.db import transaction
 from peeka.accounts.models import User
 from peeka.biometrics import Embedding, RGBImage, calibration
 from peeka.biometrics.engine import distance
-from peeka.errors import ImageError, PeekaError
+from peeka.errors import ImageError, PeekaError, gettext_noop
 from peeka.faces.models import FaceTemplate, UserKey
 from peeka.faces.services.frames import kept_photo
 from peeka.faces.services.gallery import gallery_add, gallery_import, gallery_remove
@@ -68,12 +68,16 @@ def enrollment_create(
     instead of being counted among the unusable frames."""
     if scheme_name not in SCHEMES:
         raise EnrollmentError(
-            f"Unknown protection scheme {scheme_name!r}; choose one of {', '.join(SCHEMES)}."
+            gettext_noop("Unknown protection scheme %(scheme)s; choose one of %(schemes)s."),
+            params={"scheme": repr(scheme_name), "schemes": ", ".join(SCHEMES)},
         )
     low = settings.PEEKA_ENROLL_MIN_FRAMES if min_frames is None else min_frames
     high = settings.PEEKA_ENROLL_MAX_FRAMES
     if not low <= len(frames) <= high:
-        raise EnrollmentError(f"Send between {low} and {high} frames, not {len(frames)}.")
+        raise EnrollmentError(
+            gettext_noop("Send between %(low)d and %(high)d frames, not %(count)d."),
+            params={"low": low, "high": high, "count": len(frames)},
+        )
     model = enrollment_model()
     engine = engine_for(model)
     images = [_decode(frame, i, strict=image_errors) for i, frame in enumerate(frames, 1)]
@@ -89,7 +93,7 @@ def enrollment_create(
             reasons[exc.code] += 1
     agreeing = _agreeing(embeddings, model)
     if len(agreeing) < low:
-        raise EnrollmentError(_advice(reasons, len(embeddings) - len(agreeing), len(frames)))
+        raise _advice(reasons, len(embeddings) - len(agreeing), len(frames))
     best = agreeing[:_KEPT_FRAMES]
     reference = engine.reference([kept[i] for i in best]).embedding
     protection = scheme_for(scheme_name, model=model)
@@ -125,7 +129,7 @@ def templates_import(
     protection = scheme_for(scheme_name, model=model)
     with transaction.atomic():
         if FaceTemplate.objects.filter(user__in=users).exists():
-            raise EnrollmentError("Some of these users are enrolled already.")
+            raise EnrollmentError(gettext_noop("Some of these users are enrolled already."))
         templates = []
         for user, embedding in zip(users, embeddings, strict=True):
             data = protection.enroll(embedding)
@@ -168,7 +172,11 @@ def _decode(frame: bytes, number: int, *, strict: bool) -> RGBImage | PeekaError
         return kept_photo(frame)
     except ImageError as exc:
         if strict:  # name the broken upload, keeping its code
-            raise type(exc)(f"Image {number}: {exc.message}", code=exc.code) from exc
+            raise type(exc)(
+                gettext_noop("Image %(number)d: %(problem)s"),
+                code=exc.code,
+                params={"number": number, "problem": exc.message},
+            ) from exc
         return exc
 
 
@@ -185,23 +193,32 @@ def _agreeing(embeddings: list[Embedding], model: str) -> list[int]:
 
 
 _ADVICE = {
-    "no_face": "No face was found in some pictures: look straight at the camera.",
-    "multiple_faces": "Several faces were in view: make sure you are alone in the picture.",
-    "face_too_small": "Your face was too small: move closer to the camera.",
-    "face_blurry": "The pictures were blurry: hold still and clean the camera lens.",
-    "face_too_dark": "The pictures were too dark: turn on a light in front of you.",
-    "face_too_bright": "The pictures were too bright: move away from the bright light.",
-    "face_pose": "Your head was turned or tilted: look straight at the camera.",
+    "no_face": gettext_noop("No face was found in some pictures: look straight at the camera."),
+    "multiple_faces": gettext_noop(
+        "Several faces were in view: make sure you are alone in the picture."
+    ),
+    "face_too_small": gettext_noop("Your face was too small: move closer to the camera."),
+    "face_blurry": gettext_noop("The pictures were blurry: hold still and clean the camera lens."),
+    "face_too_dark": gettext_noop("The pictures were too dark: turn on a light in front of you."),
+    "face_too_bright": gettext_noop(
+        "The pictures were too bright: move away from the bright light."
+    ),
+    "face_pose": gettext_noop("Your head was turned or tilted: look straight at the camera."),
 }
 
 
-def _advice(reasons: Counter[str], disagreeing: int, total: int) -> str:
+def _advice(reasons: Counter[str], disagreeing: int, total: int) -> EnrollmentError:
     if reasons:
         code = reasons.most_common(1)[0][0]
-        what = _ADVICE.get(code, "Some pictures could not be used.")
+        what = _ADVICE.get(code, gettext_noop("Some pictures could not be used."))
     elif disagreeing:
-        what = "The pictures did not all show the same person: make sure only you are in view."
+        what = gettext_noop(
+            "The pictures did not all show the same person: make sure only you are in view."
+        )
     else:
-        what = "Too few pictures could be used."
+        what = gettext_noop("Too few pictures could be used.")
     usable = total - sum(reasons.values()) - disagreeing
-    return f"Only {usable} of {total} pictures were usable. {what}"
+    return EnrollmentError(
+        gettext_noop("Only %(usable)d of %(total)d pictures were usable. %(advice)s"),
+        params={"usable": usable, "total": total, "advice": what},
+    )
