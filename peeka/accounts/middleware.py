@@ -36,12 +36,10 @@ class UserPreferencesMiddleware:
             if user.time_zone:
                 timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
         try:
-            response = self.get_response(request)
+            # LocaleMiddleware's Content-Language, set on the way out, follows the activation.
+            return self.get_response(request)
         finally:
             timezone.deactivate()
-        if isinstance(user, User) and user.is_authenticated and user.language:
-            response.headers["Content-Language"] = user.language
-        return response
 
 
 class StaffSecondFactorMiddleware:

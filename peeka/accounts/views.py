@@ -317,7 +317,11 @@ def language(request: HttpRequest) -> HttpResponse:
 
 
 def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
-    if language:
+    """The switcher's cookie set to `language`, or dropped when the user went back to the
+    browser's language (else the old choice would go on overriding it)."""
+    if not language:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
+    else:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
             language,

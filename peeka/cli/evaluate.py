@@ -69,7 +69,7 @@ def add_parsers(sub: Subparsers) -> None:
         type=at_least(0),
         default=3,
         help="NDB templates, under today's and the earlier K=3 parameters, given to a SAT "
-        "solver (up to about 100 s each; default 3, 0 to skip)",
+        "solver (up to about 4 minutes each; default 3, 0 to skip)",
     )
     p.add_argument(
         "--sat-conflicts",

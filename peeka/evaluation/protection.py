@@ -23,9 +23,9 @@ IntArray = npt.NDArray[np.intp]
 SCHEMES = ("unprotected", "ckks", "iom", "ndb")
 FAR = 1e-3
 UNBALANCED_P = (0.95, 0.03, 0.02)
+"""The original project's NDB probabilities, attacked for comparison."""
 EARLIER_NDB = ndb.NdbParams(k=3, r=10, p=(0.6, 0.3, 0.1))
 """The NDB parameters before the SAT attack was tried, attacked beside today's for comparison."""
-"""The original project's NDB probabilities, attacked for comparison."""
 _LINKAGE_SEED = 24745
 """Fixes the non-mated sample of the D<->sys test."""
 
@@ -76,7 +76,8 @@ class Settings:
     """NDB templates given to a SAT solver, under today's parameters and `EARLIER_NDB`'s (the
     command's default is 3; each may take minutes)."""
     sat_conflicts: int = 2_000_000
-    """The solver's budget per template (about 100 s of CaDiCaL on one core)."""
+    """The solver's budget per template (about 4 minutes of CaDiCaL on one core when it finds
+    nothing at today's parameters)."""
     timing_sample: int = 30
     """Templates enrolled and verified per scheme for the timing medians."""
     linkage_nonmated: int = 50_000

@@ -31,19 +31,16 @@ class NdbParams:
     """Length m of the binarised descriptor (the hidden string).
 
     For a fixed number of records N the distance estimate's noise depends on N alone, while more
-    bits bring the Hamming distance closer to the centred angle it samples. On lfw-dev (3,000
-    pairs, SFace) the bits' exact Hamming distance scores 99.0-99.1 % at 1024 bits (3 keys),
-    99.1-99.2 % at 2048, against 99.2 % for the angle itself."""
+    bits bring the Hamming distance closer to the centred angle it samples."""
     k: int = 5
     """Specified bits per record (K).
 
-    K = 3 fell to a SAT solver (`sat_attack`): CaDiCaL found the hidden string of 1024-bit
-    databases in 5-80 s at 10 records per bit and in 0.1 s at 20. At K = 5 and 40 records per
-    bit it found nothing in 2,000,000 conflicts (`peeka eval protection`, README)."""
+    K = 3 fell to a SAT solver (`sat_attack`): `peeka eval protection` finds the hidden string of
+    K = 3, r = 10 databases within 2,000,000 conflicts and nothing at K = 5, r = 40 (figures in
+    the README)."""
     r: int = 40
-    """Records per bit: the database holds N = r * bits records (40,960 at the defaults, 435 KB).
-    The distance estimate's noise falls with N: on lfw-dev (SFace, 2 keys) K = 5 scored
-    96.9-97.6 % at r = 20 and 98.2-98.6 % at r = 40."""
+    """Records per bit: the database holds N = r * bits records (40,960 at the defaults, 435,200
+    bytes as stored). The distance estimate's noise falls as N grows."""
     p: tuple[float, ...] = (0.3, 0.25, 0.2, 0.15, 0.1)
     """p[i - 1] = P(a record has exactly i specified bits that differ from the hidden string).
 

@@ -84,7 +84,7 @@ def test_a_signed_in_users_saved_language_wins_everywhere(alice: User) -> None:
     assert alice.language == "ko"
     elsewhere = logged_in(alice)  # another browser, which asks for English
     page = elsewhere.get("/accounts/profile/", headers={"accept-language": "en"})
-    assert _lang(page) == "ko"
+    assert _lang(page) == "ko" and page.headers["Content-Language"] == "ko"
     assert _in("ko", "Your profile") in page.content.decode()
 
 
@@ -101,6 +101,13 @@ def test_the_profile_saves_language_and_time_zone_and_refuses_a_bad_zone(alice: 
     assert 'aria-invalid="true" aria-describedby="id_time_zone-errors"' in page.content.decode()
     alice.refresh_from_db()
     assert alice.time_zone == "Asia/Seoul"
+    # Back to the browser's language: the saved choice and the switcher's cookie both go.
+    answer = client.post("/accounts/profile/", {**form, "language": "", "time_zone": ""})
+    alice.refresh_from_db()
+    assert (alice.language, alice.time_zone) == ("", "")
+    assert answer.cookies["django_language"]["max-age"] == 0
+    page = client.get("/", headers={"accept-language": "ko"})
+    assert _lang(page) == "ko"
 
 
 def test_times_follow_the_users_zone_for_their_request_only(alice: User) -> None:
