@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-services lint typecheck check clean messages
+.PHONY: run test test-services lint typecheck check clean messages screenshots
 
 # Translations: the .po files are committed, their .mo files built here (pure Python, no GNU
 # gettext needed); `make messages` collects new strings into the .po files (needs gettext).
@@ -25,10 +25,19 @@ $(MO): %.mo: %.po $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python -m peeka.web.catalogs extract
 
+# Test-only JavaScript: axe-core for the accessibility checks of the browser tests, pinned by
+# tests/web/package-lock.json and never served by Peeka (it lives under tests/, outside the
+# package's static files). Needs node and npm.
+AXE := tests/web/node_modules/.installed
+
+$(AXE): tests/web/package.json tests/web/package-lock.json
+	npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 run: $(STAMP) $(MO)
 	$(BIN)/peeka serve
 
-test: $(STAMP) $(MO)
+test: $(STAMP) $(MO) $(AXE)
 	$(BIN)/ruff check peeka tests
 	$(BIN)/ruff format --check peeka tests
 	$(BIN)/mypy
@@ -39,8 +48,13 @@ test: $(STAMP) $(MO)
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-test-services: $(STAMP) $(MO)
+test-services: $(STAMP) $(MO) $(AXE)
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python -m pytest
+
+# The README's screenshots (docs/screenshots/<language>-<page>.png), taken in Chromium from a
+# fresh server with a demo account; not part of `make test`.
+screenshots: $(STAMP) $(MO)
+	$(BIN)/python -m tests.web.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check peeka tests
@@ -50,4 +64,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info $(MO)
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info $(MO) tests/web/node_modules

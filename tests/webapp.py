@@ -39,7 +39,7 @@ def enroll(client: Client, photos: list[bytes], scheme: str = "ckks") -> dict[st
 
     files = [SimpleUploadedFile(f"f{i}.jpg", data, "image/jpeg") for i, data in enumerate(photos)]
     response = client.post(
-        "/face/enroll/frames/", {"frames": files, "consent": "1", "scheme": scheme}
+        "/face/enroll/frames/", {"frames": files, "consent": "2", "scheme": scheme}
     )
     body: dict[str, object] = response.json()
     body["status"] = response.status_code

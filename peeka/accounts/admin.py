@@ -1,6 +1,8 @@
 """Admin for accounts and the login policy. Adding, changing or deleting a user, the policy or
 an API key is a sensitive action: the admin steps up first, by more than the password alone
-(staff always have a second factor: `peeka.accounts.middleware`)."""
+(staff always have a second factor: `peeka.accounts.middleware`). "Set a temporary password"
+is how a user without e-mail gets back in: shown once to the administrator, audited, and
+changed by the user at the next login."""
 
 from __future__ import annotations
 
@@ -8,13 +10,17 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.translation import gettext_lazy
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, gettext_lazy
 
-from peeka.accounts import mfa, otp
+from peeka.accounts import mfa, otp, services
 from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.models import LoginPolicy, User
+from peeka.security.client import client_info
 
 
 class StepUpAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -54,7 +60,15 @@ class PeekaUserAdmin(StepUpAdmin, UserAdmin):  # type: ignore[type-arg]
         "is_staff",
         "is_active",
     )
-    list_filter = ("is_staff", "is_superuser", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "must_change_password")
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        (
+            gettext_lazy("Peeka"),
+            {"fields": ("display_name", "language", "time_zone", "must_change_password")},
+        ),
+    )
+    actions = ("set_temporary_password",)
 
     @admin.display(description=gettext_lazy("Face"), boolean=True)
     def face(self, user: User) -> bool:
@@ -63,6 +77,33 @@ class PeekaUserAdmin(StepUpAdmin, UserAdmin):  # type: ignore[type-arg]
     @admin.display(description=gettext_lazy("Authenticator app"), boolean=True)
     def authenticator_app(self, user: User) -> bool:
         return otp.has_totp(user)
+
+    @admin.action(description=gettext_lazy("Set a temporary password"), permissions=["change"])
+    def set_temporary_password(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse:
+        """A new random password for each selected web account, shown once on the next page;
+        each user must choose their own after logging in with it. API subjects (no password)
+        and inactive accounts are skipped."""
+        client = client_info(request)
+        issued = []
+        chosen = list(queryset)
+        for user in chosen:
+            if user.api_client_id is not None or not user.is_active:
+                continue
+            password = services.password_temporary_set(user=user, client=client)
+            self.log_change(request, user, gettext("Set a temporary password."))
+            issued.append((user, password))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Temporary passwords"),
+            "issued": issued,
+            "skipped": len(chosen) - len(issued),
+        }
+        response = TemplateResponse(request, "admin/accounts/user/temporary_password.html", context)
+        add_never_cache_headers(response)  # the page shows the passwords
+        return response
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

@@ -1,16 +1,19 @@
 """Account forms. The login form checks the password through `services.password_login` (the
-per-account lockout) and the password-change form through `services.password_verify`; a new
-web account's name passes `web_username_clean`."""
+per-account lockout); a new password is typed twice, never after the old one (the pages that
+set one come after a step-up, a reset link or a temporary password); a new web account's name
+passes `web_username_clean`."""
 
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -18,7 +21,6 @@ from peeka.accounts import services
 from peeka.accounts.models import User
 from peeka.accounts.names import has_invisible
 from peeka.accounts.selectors import username_taken
-from peeka.security.client import ClientInfo
 
 USERNAME_TAKEN = _("That name is taken or too similar to one that is.")
 
@@ -66,24 +68,50 @@ class LoginForm(auth_forms.AuthenticationForm):
         return self.cleaned_data
 
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    """Django's password change, with the old password checked under the per-account lockout
-    (a throttled try raises `ThrottledError`)."""
+class NewPasswordForm(auth_forms.SetPasswordForm):  # type: ignore[type-arg]
+    """A new password, typed twice: Django's set-password form (the password validators
+    apply)."""
 
-    def __init__(self, user: User, *args: Any, client: ClientInfo, **kwargs: Any) -> None:
-        super().__init__(user, *args, **kwargs)
-        self.client = client
 
-    def clean_old_password(self) -> str:
-        old: str = self.cleaned_data["old_password"]
-        assert isinstance(self.user, User)
-        if not services.password_verify(
-            user=self.user, password=old, event="password_change", client=self.client
-        ):
-            raise ValidationError(
-                self.error_messages["password_incorrect"], code="password_incorrect"
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's "forgot your password" form: a link only to active web accounts with a usable
+    password, each mailed in the account's own language (else the page's)."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        for user in super().get_users(email):
+            if isinstance(user, User) and user.api_client_id is None:
+                yield user
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        user = context["user"]
+        language = getattr(user, "language", "") or translation.get_language()
+        with translation.override(language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
             )
-        return old
+
+
+class DeleteAccountForm(forms.Form):
+    """The last word before an account goes: a tick, after the step-up (never the password
+    again)."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and my face data are deleted for good."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
 
 
 def _language_choices() -> list[tuple[str, str]]:

@@ -2,7 +2,8 @@
 (`UserPreferencesMiddleware`, after Django's authentication and locale middleware), and staff
 need a second factor: every admin page sends a staff account that has set up neither a face
 nor an authenticator app to its security page first (`StaffSecondFactorMiddleware`, after
-the message middleware)."""
+the message middleware); a user given a temporary password chooses a new one before anything
+else (`PasswordChangeRequiredMiddleware`, after that)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 
 from peeka.accounts import mfa
@@ -74,3 +76,35 @@ class StaffSecondFactorMiddleware:
             and (user.is_staff or user.is_superuser)
             and not mfa.has_second_factor(user)
         )
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a signed-in user whose password is a temporary one (`User.must_change_password`,
+    set by an administrator) to the page that chooses a new one, from every page but that
+    one, logging out, the language switcher and the scripts' catalog."""
+
+    _OPEN = (
+        "accounts:password_required",
+        "accounts:logout",
+        "accounts:language",
+        "admin:logout",
+        "jsi18n",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            isinstance(user, User)
+            and user.is_authenticated
+            and user.must_change_password
+            and request.path_info not in {reverse(name) for name in self._OPEN}
+            and not request.path_info.startswith("/static/")
+        ):
+            target = reverse("accounts:password_required")
+            if request.method == "GET":
+                target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+            return redirect(target)
+        return self.get_response(request)

@@ -8,23 +8,38 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from peeka.security.services import lockouts_reset
 
 
 class User(AbstractUser):
-    display_name = models.CharField(max_length=150, blank=True)
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
     api_client = models.ForeignKey(
-        "api.ApiClient", on_delete=models.CASCADE, null=True, blank=True, related_name="subjects"
+        "api.ApiClient",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="subjects",
+        verbose_name=_("API client"),
     )
     """Set for the subjects an API client enrolls: they live in that client's namespace, have
     no password and cannot log in to the web pages."""
-    api_subject = models.CharField(max_length=100, blank=True)
+    api_subject = models.CharField(_("API subject id"), max_length=100, blank=True)
     """The client's own id for the subject."""
-    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
     """The language the pages speak to this user; blank: the browser's (or the switcher's)."""
-    time_zone = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     """An IANA zone name for the times shown to this user; blank: the deployment's."""
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set with a temporary password: the user chooses a new one after logging in."),
+    )
+    """Set by an administrator's temporary password; every page then asks for a new password
+    (`PasswordChangeRequiredMiddleware`) until the user has chosen one."""
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)
@@ -42,6 +57,8 @@ class User(AbstractUser):
             lockouts_reset(user=self)
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
                 fields=["api_client", "api_subject"],
@@ -58,23 +75,35 @@ class TotpDevice(models.Model):
     """A user's authenticator app (RFC 6238). The shared secret is wrapped by the key vault,
     bound to the user; `last_step` refuses a code twice (RFC 6238 section 5.2)."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp")
-    wrapped_secret = models.BinaryField()
-    confirmed = models.BooleanField(default=False)
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="totp", verbose_name=_("user")
+    )
+    wrapped_secret = models.BinaryField(_("wrapped secret"))
+    confirmed = models.BooleanField(_("confirmed"), default=False)
     """False until the user has typed one code from the app (set-up in progress)."""
-    last_step = models.BigIntegerField(default=-1)
-    created = models.DateTimeField(auto_now_add=True)
+    last_step = models.BigIntegerField(_("last time step used"), default=-1)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
 
 
 class RecoveryCode(models.Model):
     """One single-use recovery code, kept only as a password hash (Argon2). `lookup`, the
     code's first characters, finds the one row to check, so a try costs one hash."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
-    lookup = models.CharField(max_length=4)
-    code_hash = models.CharField(max_length=256)
-    used_at = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="recovery_codes", verbose_name=_("user")
+    )
+    lookup = models.CharField(_("lookup prefix"), max_length=4)
+    code_hash = models.CharField(_("code hash"), max_length=256)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
 
 
 class LoginPolicy(models.Model):
@@ -83,28 +112,32 @@ class LoginPolicy(models.Model):
     A recovery code stands in for any one second factor, so losing the camera or the phone
     never locks a user out."""
 
-    password_face = models.BooleanField("password + face", default=True)
-    password_totp = models.BooleanField("password + authenticator code", default=True)
-    face_totp = models.BooleanField("face + authenticator code", default=True)
+    password_face = models.BooleanField(_("password + face"), default=True)
+    password_totp = models.BooleanField(_("password + authenticator code"), default=True)
+    face_totp = models.BooleanField(_("face + authenticator code"), default=True)
     face_only = models.BooleanField(
-        "face alone",
+        _("face alone"),
         default=False,
-        help_text="For kiosks (with PEEKA_FACE_ONLY_LOGIN for login without a username). NIST "
-        "SP 800-63B-4 accepts a face only beside something the user has.",
+        help_text=_(
+            "For kiosks (with PEEKA_FACE_ONLY_LOGIN for login without a username). NIST "
+            "SP 800-63B-4 accepts a face only beside something the user has."
+        ),
     )
     password_only = models.BooleanField(
-        "password alone, for accounts with no second factor",
+        _("password alone, for accounts with no second factor"),
         default=True,
-        help_text="Lets an account that has set up no second factor this policy accepts log in "
-        "(to set one up). Off: such accounts cannot log in until an administrator helps.",
+        help_text=_(
+            "Lets an account that has set up no second factor this policy accepts log in "
+            "(to set one up). Off: such accounts cannot log in until an administrator helps."
+        ),
     )
-    changed = models.DateTimeField(auto_now=True)
+    changed = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:
-        verbose_name = verbose_name_plural = "login policy"
+        verbose_name = verbose_name_plural = _("login policy")
 
     def __str__(self) -> str:
-        return "Login policy"
+        return str(_("Login policy"))
 
     @classmethod
     def current(cls) -> LoginPolicy:

@@ -1,13 +1,17 @@
 """Writes about accounts that the audit log must see: registration, every password check
 (under the per-account password lockout), each factor tried in a login or step-up (refused and
-throttled tries included), authenticator and recovery-code changes, and account deletion (which
-walks the privacy registry, so every app's part goes first)."""
+throttled tries included), authenticator and recovery-code changes, new passwords (changed,
+reset by e-mail, or a temporary one from an administrator), and account deletion (which walks
+the privacy registry, so every app's part goes first)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import hashlib
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
@@ -39,6 +43,13 @@ REGISTRATIONS_PER_HOUR = 5
 """New accounts per client address and hour."""
 REGISTER_TRIES_PER_HOUR = 20
 """Posts of the registration form per client address and hour (each one a name look-up)."""
+PASSWORD_RESETS_PER_HOUR = 10
+"""Posts of the "forgot your password" form per client address and hour."""
+PASSWORD_RESET_MAILS_PER_HOUR = 3
+"""Reset e-mails to one address an hour, whoever asks (beyond them nothing is sent, and the
+page says the same as always)."""
+TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+"""No 0/o, 1/l/i: an administrator reads the password out or writes it down."""
 
 
 def attempt_rate_limit(
@@ -118,7 +129,7 @@ def password_login(*, request: HttpRequest, username: str, password: str) -> Use
 @sensitive_variables("password")
 def password_verify(*, user: User, password: str, event: str, client: ClientInfo) -> bool:
     """Whether `password` is `user`'s, for `event` ("password_login" as a login step,
-    "step_up", "password_change", "account_delete"), under the per-account lockout: a throttled
+    "step_up"), under the per-account lockout: a throttled
     try raises `ThrottledError` and a wrong password counts, both audited as `event`; a right
     one resets the count (its caller audits the success of the whole action)."""
     try:
@@ -251,17 +262,99 @@ def recovery_codes_create(*, user: User, client: ClientInfo) -> list[str]:
     return codes
 
 
-@sensitive_variables("password")
-def account_delete(*, user: User, password: str, client: ClientInfo) -> bool:
+def account_delete(*, user: User, client: ClientInfo) -> None:
     """Delete the account and everything every app keeps about it (template keys are
-    destroyed) when `password` is right (under the per-account lockout: `ThrottledError`);
-    the audit log keeps the events without the account. Whether it was deleted."""
-    if not password_verify(user=user, password=password, event="account_delete", client=client):
-        return False
+    destroyed); the audit log keeps the events without the account. The caller has had the
+    user step up and confirm."""
     privacy_delete(user)
     audit_record(event="account_delete", success=True, user=user, client=client)
     user.delete()
-    return True
+
+
+def password_change_limit(*, user: User, client: ClientInfo) -> None:
+    """Count one post of a new-password form (each one an Argon2 hash) of the client's
+    address, as `attempt_rate_limit` does."""
+    attempt_rate_limit(client=client, event="password_change", user=user)
+
+
+def password_set(
+    *, form: SetPasswordForm[User], client: ClientInfo, event: str = "password_change"
+) -> User:
+    """Save the new password of a valid `form` (a change after a step-up, `event`
+    "password_change", or a reset by e-mail, "password_reset"); audited. It ends a temporary
+    password's "must change" and, as every new password does, the account's lockouts."""
+    user = form.user
+    assert isinstance(user, User)
+    reason = "temporary" if user.must_change_password else "ok"
+    user.must_change_password = False
+    form.save()  # a full save: `User.save` resets the lockouts
+    audit_record(event=event, success=True, reason=reason, user=user, client=client)
+    return user
+
+
+def password_temporary_set(*, user: User, client: ClientInfo) -> str:
+    """A random temporary password for `user`, set now and returned once (only its hash is
+    kept); the user must choose a new one after logging in with it. Audited."""
+    groups = (
+        "".join(secrets.choice(TEMPORARY_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4)
+    )
+    password = "-".join(groups)  # 16 characters of 31: about 79 bits
+    user.set_password(password)
+    user.must_change_password = True
+    user.save()
+    audit_record(event="password_temporary", success=True, reason="admin", user=user, client=client)
+    return password
+
+
+def password_reset_limit(*, client: ClientInfo) -> None:
+    """Count one post of the "forgot your password" form of the client's address
+    (PASSWORD_RESETS_PER_HOUR); past it `ThrottledError`, audited once a window."""
+    _rate_limited(
+        scope="password_reset",
+        client=client,
+        event="password_reset_request",
+        limit=PASSWORD_RESETS_PER_HOUR,
+        window_seconds=3600,
+    )
+
+
+def password_reset_request(
+    *, form: PasswordResetForm, client: ClientInfo, options: dict[str, Any]
+) -> None:
+    """Mail a reset link to each active web account with the valid `form`'s address (Django's
+    `PasswordResetForm.save` with `options`); audited. Nothing tells the asker whether the
+    address is known: an unknown one, or one past PASSWORD_RESET_MAILS_PER_HOUR, is only
+    audited."""
+    email: str = form.cleaned_data["email"]
+    users = list(form.get_users(email))
+    if not users:
+        audit_record(
+            event="password_reset_request", success=False, reason="unknown_address", client=client
+        )
+        return
+    address = hashlib.sha256(email.casefold().encode()).hexdigest()
+    try:
+        rate_limit(
+            scope="password_reset_mail",
+            ident=address,
+            limit=PASSWORD_RESET_MAILS_PER_HOUR,
+            window_seconds=3600,
+        )
+    except ThrottledError as exc:
+        for user in users:
+            audit_record(
+                event="password_reset_request",
+                success=False,
+                reason=exc.code,
+                user=user,
+                client=client,
+            )
+        return
+    form.save(**options)
+    for user in users:
+        audit_record(
+            event="password_reset_request", success=True, reason="ok", user=user, client=client
+        )
 
 
 def user_language_set(*, user: User, language: str) -> None:

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from peeka.accounts import views
@@ -9,7 +8,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/next/", views.login_step, name="login_step"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("step-up/", views.step_up, name="step_up"),
     path("profile/", views.profile, name="profile"),
     path("language/", views.language, name="language"),
@@ -18,6 +17,18 @@ urlpatterns = [
     path("security/totp/remove/", views.totp_remove, name="totp_remove"),
     path("security/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("password/", step_up_required(views.PasswordChangeView.as_view()), name="password"),
+    path("password/new/", views.password_required, name="password_required"),
+    path("password/forgot/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/forgot/sent/",
+        views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("delete/", views.delete_account, name="delete"),
     path("export/", views.export, name="export"),
 ]

@@ -1,7 +1,11 @@
 """Account pages: register, login (password first, then whatever second factor the login
-policy asks for), the step-up page, security settings (authenticator app, recovery codes),
-profile, data export and deletion, password change (Django's, with the old password checked
-under the per-account lockout, behind step-up). Logout is Django's own view."""
+policy asks for), logout, the step-up page, security settings (authenticator app, recovery
+codes, recent sign-ins), profile, data export and deletion, and new passwords: a change behind
+step-up (so the old password is not asked again), a reset by e-mail where e-mail is set up,
+and the new password a temporary one asks for.
+
+Every destructive action shows what it will do first (GET) and acts only when confirmed
+(POST); every action ends with a message."""
 
 from __future__ import annotations
 
@@ -10,15 +14,16 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,9 +31,11 @@ from peeka.accounts import mfa, otp, services
 from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.forms import (
     CodeForm,
+    DeleteAccountForm,
     LoginForm,
-    PasswordChangeForm,
+    NewPasswordForm,
     PasswordCheckForm,
+    PasswordResetForm,
     ProfileForm,
     RegisterForm,
     StepForm,
@@ -36,7 +43,7 @@ from peeka.accounts.forms import (
 from peeka.accounts.models import LoginPolicy, User
 from peeka.security.client import client_info
 from peeka.security.privacy import privacy_export
-from peeka.security.selectors import lockout_disabled
+from peeka.security.selectors import lockout_disabled, recent_sign_ins
 from peeka.security.services import CODES, FACE, PASSWORD, ThrottledError
 
 _FACTOR_NAMES = {
@@ -45,12 +52,25 @@ _FACTOR_NAMES = {
     "totp": gettext_lazy("a code from your authenticator app"),
     mfa.RECOVERY: gettext_lazy("a recovery code"),
 }
+_FACTOR_ERRORS = {
+    "password": gettext_lazy("That password is not right."),
+    "totp": gettext_lazy("That code from your authenticator app is not right."),
+    mfa.RECOVERY: gettext_lazy("That recovery code is not right or was already used."),
+}
 
 
 def _throttled(
     request: HttpRequest, template: str, context: dict[str, Any], exc: ThrottledError
 ) -> HttpResponse:
-    response = render(request, template, {**context, "throttled": str(exc)}, status=429)
+    """The page again with the refusal, and with the seconds to wait (`retry_after`, counted
+    down by countdown.js) when waiting helps."""
+    context = {
+        **context,
+        "throttled": str(exc),
+        "throttled_code": exc.code,
+        "retry_after": exc.retry_after,
+    }
+    response = render(request, template, context, status=429)
     if exc.retry_after:
         response["Retry-After"] = str(exc.retry_after)
     return response
@@ -90,6 +110,15 @@ class LoginView(auth_views.LoginView):
         return redirect(mfa.factor_passed(self.request, user, "password", self.get_success_url()))
 
 
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), then a word that it happened."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, gettext("You are logged out."))
+        return response
+
+
 @require_http_methods(["GET", "POST"])
 def login_step(request: HttpRequest) -> HttpResponse:
     """The next factor of a login in progress."""
@@ -113,6 +142,7 @@ def login_step(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = StepForm(request.POST)
         method = form.data.get("method", "")
+        context["method"] = method  # its box stays open
         if not form.is_valid() or method not in options:
             context["error"] = gettext("Choose one of the ways below.")
             return render(request, "accounts/login_step.html", context, status=400)
@@ -128,7 +158,7 @@ def login_step(request: HttpRequest) -> HttpResponse:
                 return redirect(mfa.factor_passed(request, user, method))
         except ThrottledError as exc:
             return _throttled(request, "accounts/login_step.html", context, exc)
-        context["error"] = gettext("That was not right. Try again.")
+        context["field_error"] = _FACTOR_ERRORS[method]
         return render(request, "accounts/login_step.html", context, status=400)
     return render(request, "accounts/login_step.html", context)
 
@@ -174,7 +204,10 @@ def step_up(request: HttpRequest) -> HttpResponse:
                 if wrong == "password":
                     form.add_error("password", gettext("That is not your current password."))
                 else:
-                    code_form.add_error("code", gettext("That code is not right."))
+                    code_form.add_error(
+                        "code",
+                        gettext("That code is not right, or that recovery code was already used."),
+                    )
         except ThrottledError as exc:
             return _throttled(request, "accounts/step_up.html", context, exc)
         return render(request, "accounts/step_up.html", context, status=400)
@@ -196,6 +229,7 @@ def security(request: HttpRequest) -> HttpResponse:
             for combo in policy.combinations()
         ],
         "password_only": policy.password_only,
+        "sign_ins": recent_sign_ins(user=user, limit=10),
     }
     return render(request, "accounts/security.html", context)
 
@@ -235,11 +269,53 @@ def _secret_of(uri: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+def _confirm(
+    request: HttpRequest,
+    *,
+    title: str,
+    consequences: list[str],
+    button: str,
+    cancel: str,
+    danger: bool = True,
+) -> HttpResponse:
+    """The page before a destructive action: what it will do, a confirm button (posting to
+    this same address) and a way back."""
+    context = {
+        "title": title,
+        "consequences": consequences,
+        "button": button,
+        "cancel": cancel,
+        "danger": danger,
+    }
+    return render(request, "accounts/confirm.html", context)
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @mfa.step_up_required
 def totp_remove(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if not otp.has_totp(user):
+        messages.info(request, gettext("You have no authenticator app set up."))
+        return redirect("accounts:security")
+    if request.method == "GET":
+        consequences = [
+            gettext(
+                "Codes from your authenticator app will no longer log you in or confirm it is you."
+            ),
+            gettext("Your face stays your second factor.")
+            if factor_enrolled("face", user)
+            else gettext("You will have no second factor left until you set one up again."),
+            gettext("You can delete Peeka's entry in the app afterwards."),
+        ]
+        return _confirm(
+            request,
+            title=gettext("Remove your authenticator app?"),
+            consequences=consequences,
+            # Translators: confirm button that removes the authenticator app from the account
+            button=gettext("Remove the authenticator app"),
+            cancel=reverse("accounts:security"),
+        )
     services.totp_delete(user=user, client=client_info(request))
     messages.success(request, gettext("Your authenticator app is removed."))
     return redirect("accounts:security")
@@ -247,22 +323,52 @@ def totp_remove(request: HttpRequest) -> HttpResponse:
 
 @never_cache  # the page shows the codes
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @mfa.step_up_required
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if request.method == "GET":
+        left = otp.recovery_codes_left(user)
+        consequences = [
+            ngettext(
+                "Your %(count)d unused recovery code stops working at once.",
+                "Your %(count)d unused recovery codes stop working at once.",
+                left,
+            )
+            % {"count": left}
+            if left
+            else gettext("You have no unused recovery codes now."),
+            ngettext(
+                "You get %(count)d new code, shown only once: save it before you go on.",
+                "You get %(count)d new codes, shown only once: save them before you go on.",
+                otp.RECOVERY_CODES,
+            )
+            % {"count": otp.RECOVERY_CODES},
+        ]
+        return _confirm(
+            request,
+            title=gettext("Make new recovery codes?"),
+            consequences=consequences,
+            # Translators: confirm button that replaces the recovery codes with new ones
+            button=gettext("Make new codes"),
+            cancel=reverse("accounts:security"),
+            danger=bool(left),
+        )
     codes = services.recovery_codes_create(user=user, client=client_info(request))
+    messages.success(
+        request, gettext("Your new recovery codes are made; the old ones no longer work.")
+    )
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
 def _recovery_codes_or(request: HttpRequest, user: User, done: str) -> HttpResponse:
     """After a second factor is set up: the user's first recovery codes (shown once), or back
     to the security page when the user has some."""
+    messages.success(request, done)
     if otp.recovery_codes_left(user):
-        messages.success(request, done)
         return redirect("accounts:security")
-    codes = otp.new_recovery_codes(user)
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "done": done})
+    codes = services.recovery_codes_create(user=user, client=client_info(request))
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
 @require_http_methods(["GET", "POST"])
@@ -347,41 +453,127 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @mfa.step_up_required
 def delete_account(request: HttpRequest) -> HttpResponse:
+    """What deleting the account does, and a tick to confirm it (the step-up just proved it is
+    the user: the password is not asked again)."""
     user = _user(request)
-    form = PasswordCheckForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            deleted = services.account_delete(
-                user=user, password=form.cleaned_data["password"], client=client_info(request)
-            )
-        except ThrottledError as exc:
-            return _throttled(request, "accounts/delete.html", {"form": form}, exc)
-        if deleted:
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            services.account_delete(user=user, client=client_info(request))
             logout(request)
             messages.success(
                 request, gettext("Your account and every face template of it are deleted.")
             )
             return redirect("web:home")
-        form.add_error("password", gettext("That is not your current password."))
+        return render(request, "accounts/delete.html", {"form": form}, status=400)
     return render(request, "accounts/delete.html", {"form": form})
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's password change, the old password checked under the per-account lockout."""
+    """A new password, typed twice. The page is behind a step-up, so the old password is not
+    asked again; each post counts toward the client address's password rate limit."""
 
     template_name = "accounts/password.html"
     success_url = reverse_lazy("accounts:profile")
-    form_class = PasswordChangeForm
+    form_class = NewPasswordForm
 
-    def get_form_kwargs(self) -> dict[str, Any]:
-        return {**super().get_form_kwargs(), "client": client_info(self.request)}
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = _user(request)
+        try:
+            services.password_change_limit(user=user, client=client_info(request))
+        except ThrottledError as exc:
+            return _throttled(request, self.template_name, {"form": NewPasswordForm(user)}, exc)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = services.password_set(form=form, client=client_info(self.request))
+        update_session_auth_hash(self.request, user)  # this session stays logged in
+        messages.success(self.request, gettext("Your password is changed."))
+        return redirect(self.get_success_url())
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_required(request: HttpRequest) -> HttpResponse:
+    """The new password a temporary one asks for, before any other page
+    (`PasswordChangeRequiredMiddleware`); then on to where the user was going."""
+    user = _user(request)
+    if not user.must_change_password:
+        return redirect("accounts:password")
+    next_url = mfa.safe_next(request.GET.get("next") or request.POST.get("next") or "")
+    template = "accounts/password_required.html"
+    form = NewPasswordForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        try:
+            services.password_change_limit(user=user, client=client_info(request))
+        except ThrottledError as exc:
+            context = {"form": NewPasswordForm(user), "next": next_url}
+            return _throttled(request, template, context, exc)
+        if form.is_valid():
+            services.password_set(form=form, client=client_info(request))
+            update_session_auth_hash(request, user)
+            messages.success(request, gettext("Your new password is saved."))
+            return redirect(next_url)
+    return render(request, template, {"form": form, "next": next_url})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The "forgot your password" page: a reset link by e-mail where e-mail is set up
+    (PEEKA_EMAIL_ENABLED), rate-limited per client address, with the same answer whether or
+    not the address belongs to an account; else the way through an administrator."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not settings.PEEKA_EMAIL_ENABLED:
+            return render(request, "accounts/password_reset_admin.html")
+        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return super().post(request, *args, **kwargs)
+            services.password_reset_limit(client=client_info(request))
         except ThrottledError as exc:
-            form = PasswordChangeForm(_user(request), client=client_info(request))  # unbound
-            return _throttled(request, self.template_name, {"form": form}, exc)
+            return _throttled(request, self.template_name, {"form": PasswordResetForm()}, exc)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        options = {
+            "use_https": self.request.is_secure(),
+            "token_generator": self.token_generator,
+            "from_email": self.from_email,
+            "email_template_name": self.email_template_name,
+            "subject_template_name": self.subject_template_name,
+            "request": self.request,
+        }
+        services.password_reset_request(
+            form=form, client=client_info(self.request), options=options
+        )
+        return redirect(self.get_success_url())
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link from the e-mail: a new password, typed twice (Django checks the link and
+    moves its token out of the address first). It does not log in: the login policy's
+    factors still do that."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
+    success_url = reverse_lazy("accounts:login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        services.password_set(form=form, client=client_info(self.request), event="password_reset")
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        messages.success(self.request, gettext("Your password is changed. Log in with it now."))
+        return redirect(self.get_success_url())
 
 
 def _user(request: HttpRequest) -> User:

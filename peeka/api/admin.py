@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext
 
 from peeka.accounts.admin import StepUpAdmin
 from peeka.api.models import ApiClient, hash_key, new_key
@@ -35,6 +36,6 @@ class ApiClientAdmin(StepUpAdmin):
             **self.admin_site.each_context(request),
             "client": obj,
             "key": getattr(request, "peeka_new_key", ""),
-            "title": "API key created",
+            "title": gettext("API key created"),
         }
         return TemplateResponse(request, "admin/api/apiclient/created.html", context)

@@ -1,5 +1,6 @@
 """`/api/v1`: what other apps call instead of a cloud face API. Each endpoint parses, calls one
-flow of `peeka.faces.flows` and answers; every error is a 4xx JSON body `{"code", "message"}`.
+flow of `peeka.faces.flows` and answers; every error is a 4xx JSON body `{"code", "message"}`:
+the code is stable, the message follows the request's language (Accept-Language).
 
 Subjects ("user" in requests) live in the calling client's namespace: a client can enroll,
 verify, identify and delete only its own subjects, never a web account or another client's.
@@ -14,12 +15,13 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from ninja import File, Form, NinjaAPI, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
+from peeka.api.docs import docs
 from peeka.api.models import ApiClient, hash_key
 from peeka.api.services import subject_enroll, subject_get
 from peeka.biometrics.challenge import PROMPTS, Step
@@ -58,6 +60,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs=docs,
 )
 
 
@@ -121,7 +124,7 @@ def verify(
     client = _client(request)
     subject = subject_get(client=client, subject_id=_subject_id(user))
     if image is None and not challenge:
-        raise _ProblemError(422, "invalid_request", "Send an image, a passed challenge, or both.")
+        raise _ProblemError(422, "invalid_request", gettext(_IMAGE_OR_CHALLENGE))
     checked = flows.face_verify(
         user=subject,
         claimed=user,
@@ -143,7 +146,7 @@ def identify(
     (once); with `image` alone, 1:N on the image."""
     client = _client(request)
     if image is None and not challenge:
-        raise _ProblemError(422, "invalid_request", "Send an image, a passed challenge, or both.")
+        raise _ProblemError(422, "invalid_request", gettext(_IMAGE_OR_CHALLENGE))
     checked = flows.face_identify(
         frame=_read([image])[0] if image is not None else None,
         client=client_info(request),
@@ -164,9 +167,8 @@ def delete_enrollment(request: HttpRequest, user: str) -> Status[Any]:
     client = _client(request)
     subject = subject_get(client=client, subject_id=_subject_id(user))
     if subject is None:
-        raise _ProblemError(
-            404, "user_not_found", f"No subject {user!r} is enrolled by this client."
-        )
+        message = gettext("No subject %(user)s is enrolled by this client.") % {"user": repr(user)}
+        raise _ProblemError(404, "user_not_found", message)
     flows.face_delete(user=subject, client=client_info(request), channel="api")
     return Status(204, None)
 
@@ -251,7 +253,8 @@ def answer_challenge(
         api_client_id=client.pk,
     )
     if checked.reason == "challenge_not_found":
-        raise _ProblemError(404, "challenge_not_found", "No such challenge for this client.")
+        message = gettext("No such challenge for this client.")
+        raise _ProblemError(404, "challenge_not_found", message)
     found = checked.user.api_subject if checked.passed and checked.user is not None else None
     step = checked.next_step or None
     return LivenessOut(
@@ -301,49 +304,93 @@ def _on_peeka_error(request: HttpRequest, exc: PeekaError) -> HttpResponse:
     return _error(request, 400, exc.code, localized(exc))
 
 
+_IMAGE_OR_CHALLENGE = gettext_noop("Send an image, a passed challenge, or both.")
+# What pydantic found wrong with a field (its error `type`), in words that translate; the
+# field's name stays as the client sent it.
+_FIELD_PROBLEMS: dict[str, str] = {
+    "missing": gettext_noop("%(field)s is required."),
+    "string_type": gettext_noop("%(field)s must be text."),
+    "string_too_short": gettext_noop("%(field)s is too short."),
+    "string_too_long": gettext_noop("%(field)s is too long."),
+    "string_pattern_mismatch": gettext_noop("%(field)s has characters it may not have."),
+    "int_type": gettext_noop("%(field)s must be a whole number."),
+    "int_parsing": gettext_noop("%(field)s must be a whole number."),
+    "int_from_float": gettext_noop("%(field)s must be a whole number."),
+    "float_type": gettext_noop("%(field)s must be a number."),
+    "float_parsing": gettext_noop("%(field)s must be a number."),
+    "bool_type": gettext_noop("%(field)s must be true or false."),
+    "bool_parsing": gettext_noop("%(field)s must be true or false."),
+    "list_type": gettext_noop("%(field)s must be a list."),
+    "too_short": gettext_noop("%(field)s has too few items."),
+    "too_long": gettext_noop("%(field)s has too many items."),
+}
+_FIELD_INVALID = gettext_noop("%(field)s is not valid.")
+_LOCATIONS = frozenset({"body", "form", "file", "query", "path", "header", "cookie"})
+
+
 @api.exception_handler(ValidationError)
 def _on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Which fields are missing or wrong, in the request's language (pydantic's own messages
+    are English only)."""
     parts = []
     for error in exc.errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "form"))
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return _error(request, 422, "invalid_request", "; ".join(parts) or "Invalid request.")
+        field = ".".join(str(p) for p in error.get("loc", ()) if p not in _LOCATIONS)
+        problem = _FIELD_PROBLEMS.get(str(error.get("type", "")), _FIELD_INVALID)
+        parts.append(gettext(problem) % {"field": field or gettext("the request")})
+    message = " ".join(parts) or gettext("The request is not valid.")
+    return _error(request, 422, "invalid_request", message)
 
 
 @api.exception_handler(AuthenticationError)
 def _on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "unauthorized", "Send a valid API key in the X-API-Key header.")
+    message = gettext("Send a valid API key in the X-API-Key header.")
+    return _error(request, 401, "unauthorized", message)
+
+
+_HTTP_ERRORS = {
+    400: gettext_noop("The request could not be read."),
+    403: gettext_noop("This request is not allowed."),
+    404: gettext_noop("No such API endpoint; the endpoints are listed at /api/v1/docs."),
+    405: gettext_noop("This endpoint does not take that method."),
+}
 
 
 @api.exception_handler(HttpError)
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "http_error", str(exc))
+    # django-ninja's own refusals (a body it cannot parse, ...) carry English text only.
+    status = exc.status_code
+    known = _HTTP_ERRORS.get(status)
+    message = (
+        gettext(known)
+        if known
+        else gettext("The request failed (%(status)d).") % {"status": status}
+    )
+    return _error(request, status, "http_error", message)
 
 
 @api.exception_handler(RequestDataTooBig)
 def _on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(
-        request, 413, "request_too_large", "The request is too large; send smaller images."
-    )
+    message = gettext("The request is too large; send smaller images.")
+    return _error(request, 413, "request_too_large", message)
 
 
 @api.exception_handler(TooManyFilesSent)
 def _on_too_many(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 413, "too_many_files", f"Send at most {MAX_IMAGES} images.")
+    return _error(request, 413, "too_many_files", _at_most(MAX_IMAGES))
 
 
 @api.exception_handler(TooManyFieldsSent)
 def _on_too_many_fields(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 413, "too_many_fields", "The request has too many form fields.")
+    message = gettext("The request has too many form fields.")
+    return _error(request, 413, "too_many_fields", message)
 
 
 @api.exception_handler(MultiPartParserError)
 def _on_bad_body(request: HttpRequest, exc: Exception) -> HttpResponse:
     # A multipart Content-Type without a usable boundary, an undecodable base64 part, ...:
     # without this, Django's HTML 400 page would answer instead of the API's JSON.
-    return _error(
-        request, 400, "malformed_body", "The request body is not valid multipart/form-data."
-    )
+    message = gettext("The request body is not valid multipart/form-data.")
+    return _error(request, 400, "malformed_body", message)
 
 
 def _client(request: HttpRequest) -> ApiClient:
@@ -354,15 +401,20 @@ def _client(request: HttpRequest) -> ApiClient:
 
 def _subject_id(user: str) -> str:
     if not _SUBJECT.fullmatch(user):
-        raise _ProblemError(
-            422, "invalid_user", "user must be 1-100 of letters, digits and _ . @ -."
-        )
+        message = gettext("user must be 1-100 of letters, digits and _ . @ -.")
+        raise _ProblemError(422, "invalid_user", message)
     return user
 
 
 def _read(images: list[UploadedFile], limit: int = MAX_IMAGES) -> list[bytes]:
     if not images:
-        raise _ProblemError(422, "no_image", "Send at least one image.")
+        raise _ProblemError(422, "no_image", gettext("Send at least one image."))
     if len(images) > limit:
-        raise _ProblemError(413, "too_many_files", f"Send at most {limit} images.")
+        raise _ProblemError(413, "too_many_files", _at_most(limit))
     return [image.read() for image in images]
+
+
+def _at_most(limit: int) -> str:
+    return ngettext("Send at most %(count)d image.", "Send at most %(count)d images.", limit) % {
+        "count": limit
+    }

@@ -7,18 +7,23 @@ import hashlib
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 KEY_PREFIX = "pk_"
 
 
 class ApiClient(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(gettext_lazy("name"), max_length=100, unique=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    key_hint = models.CharField(max_length=12)
+    key_hint = models.CharField(gettext_lazy("key starts with"), max_length=12)
     """The key's first characters, so an admin can tell keys apart."""
-    active = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True)
+    active = models.BooleanField(gettext_lazy("active"), default=True)
+    created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+    last_used = models.DateTimeField(gettext_lazy("last used"), null=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("API client")
+        verbose_name_plural = gettext_lazy("API clients")
 
     def __str__(self) -> str:
         return self.name

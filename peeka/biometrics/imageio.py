@@ -18,6 +18,7 @@ from peeka.errors import (
     ImageError,
     ImageTooLargeError,
     UnsupportedImageError,
+    gettext_noop,
 )
 
 RGBImage = npt.NDArray[np.uint8]
@@ -40,11 +41,14 @@ def load_image(
     """Decode a JPEG, PNG, WebP or BMP file (a path or its bytes) into an upright RGB array.
 
     Raises an `ImageError` subclass with a message for the user on anything else: an empty
-    file, something that is not an image, a truncated file, or more than `max_pixels` pixels.
+    file, something that is not an image, a truncated file, or more than `max_pixels` pixels
+    (messages marked for translation, their numbers in `params`).
     """
     data = _read(source, max_bytes)
     if not data:
-        raise EmptyImageError("The image is empty (0 bytes). Send a JPEG or PNG photo.")
+        raise EmptyImageError(
+            gettext_noop("The image is empty (0 bytes). Send a JPEG or PNG photo.")
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -56,17 +60,19 @@ def load_image(
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(
-            f"The image has too many pixels (limit {max_pixels:,}). Send a smaller photo."
+            gettext_noop("The image has too many pixels (limit %(limit)s). Send a smaller photo."),
+            params={"limit": f"{max_pixels:,}"},
         ) from exc
     except UnidentifiedImageError as exc:
         raise UnsupportedImageError(
-            f"This is not an image Peeka can read. Send a {', '.join(FORMATS)} file."
+            gettext_noop("This is not an image Peeka can read. Send a %(formats)s file."),
+            params={"formats": ", ".join(FORMATS)},
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # PIL reports truncated or malformed data as OSError ("image file is truncated"),
         # SyntaxError (broken PNG chunks) or ValueError, depending on the codec.
         raise CorruptImageError(
-            "The image file is damaged or incomplete. Take or upload the photo again."
+            gettext_noop("The image file is damaged or incomplete. Take or upload the photo again.")
         ) from exc
 
 
@@ -78,7 +84,7 @@ def _read(source: bytes | str | os.PathLike[str], max_bytes: int) -> bytes:
         try:
             size = path.stat().st_size
             if size > max_bytes:
-                raise ImageTooLargeError(_too_many_bytes(max_bytes))
+                raise _too_many_bytes(max_bytes)
             data = path.read_bytes()
         except IsADirectoryError as exc:
             raise UnsupportedImageError(f"{path} is a folder, not an image file.") from exc
@@ -89,22 +95,35 @@ def _read(source: bytes | str | os.PathLike[str], max_bytes: int) -> bytes:
                 f"Cannot read {path}: permission denied.", code="image_unreadable"
             ) from exc
     if len(data) > max_bytes:
-        raise ImageTooLargeError(_too_many_bytes(max_bytes))
+        raise _too_many_bytes(max_bytes)
     return data
 
 
-def _too_many_bytes(max_bytes: int) -> str:
-    return f"The file is larger than {max_bytes // (1024 * 1024)} MB. Send a smaller photo."
+def _too_many_bytes(max_bytes: int) -> ImageTooLargeError:
+    return ImageTooLargeError(
+        gettext_noop("The file is larger than %(size)s MB. Send a smaller photo."),
+        params={"size": f"{max_bytes / (1024 * 1024):.3g}"},  # "20", "0.25"
+    )
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width <= 0 or height <= 0:
-        raise CorruptImageError("The image has no pixels. Take or upload the photo again.")
+        raise CorruptImageError(
+            gettext_noop("The image has no pixels. Take or upload the photo again.")
+        )
     if width * height > max_pixels:
         raise ImageTooLargeError(
-            f"The image is {width}x{height} ({width * height:,} pixels); the limit is "
-            f"{max_pixels:,}. Send a smaller photo."
+            gettext_noop(
+                "The image is %(width)dx%(height)d (%(pixels)s pixels); the limit is %(limit)s. "
+                "Send a smaller photo."
+            ),
+            params={
+                "width": width,
+                "height": height,
+                "pixels": f"{width * height:,}",
+                "limit": f"{max_pixels:,}",
+            },
         )
 
 

@@ -12,6 +12,8 @@ nothing below them:
     face_enroll        a new template from photos (the API) or camera frames (no liveness)
     face_enroll_live   a new template from the last step of an enrollment challenge
     face_delete        every template of a user, keys destroyed
+    face_framing       advice for the camera page before it records (one face, size, light);
+                       no identity is checked and nothing is decided, so nothing is audited
 
 Clients learn pass/fail and a hint, never a score; `FaceCheck.reason` is for the audit log."""
 
@@ -26,10 +28,12 @@ from django.conf import settings
 from peeka.accounts import otp
 from peeka.accounts.models import User
 from peeka.biometrics.challenge import StepVerdict
+from peeka.biometrics.framing import Framing, framing
 from peeka.errors import ImageError, PeekaError, gettext_noop
 from peeka.faces import selectors
 from peeka.faces.models import LivenessChallenge
 from peeka.faces.services import challenges, enrollment, matching
+from peeka.faces.services.frames import preview_frame
 from peeka.faces.services.protection import engine_for, enrollment_model
 from peeka.security.client import ClientInfo
 from peeka.security.clock import now
@@ -445,6 +449,14 @@ def face_delete(*, user: User, client: ClientInfo, channel: Channel) -> int:
     if channel == "api":
         user.delete()
     return count
+
+
+def face_framing(*, frame: bytes) -> Framing:
+    """Framing advice on one small camera frame (`ImageError` for anything else): whether one
+    face is in view, large enough, near the middle and in usable light. The caller limits how
+    often a client may ask (it costs one detection on 320x240 pixels)."""
+    image = preview_frame(frame)
+    return framing(image, engine_for(enrollment_model()).detect(image))
 
 
 # --- helpers -------------------------------------------------------------------------------

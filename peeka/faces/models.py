@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class UserKey(models.Model):
@@ -18,24 +19,33 @@ class UserKey(models.Model):
     wrapped = models.BinaryField()
     created = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = gettext_lazy("template key")
+        verbose_name_plural = gettext_lazy("template keys")
+
 
 class FaceTemplate(models.Model):
     """One protected template (a sealed envelope, see `peeka.protection.envelope`)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="face_templates"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="face_templates",
+        verbose_name=gettext_lazy("account"),
     )
-    scheme = models.CharField(max_length=16)
-    model = models.CharField(max_length=32)
+    scheme = models.CharField(gettext_lazy("protection scheme"), max_length=16)
+    model = models.CharField(gettext_lazy("face model"), max_length=32)
     """The embedding model of the protected descriptor: probes are embedded with it."""
-    key_id = models.CharField(max_length=64)
+    key_id = models.CharField(gettext_lazy("key ID"), max_length=64)
     data = models.BinaryField()
-    frames_used = models.PositiveSmallIntegerField()
-    consent_version = models.CharField(max_length=16)
-    created = models.DateTimeField(auto_now_add=True)
+    frames_used = models.PositiveSmallIntegerField(gettext_lazy("pictures used"))
+    consent_version = models.CharField(gettext_lazy("consent version"), max_length=16)
+    created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["user"])]
+        verbose_name = gettext_lazy("face template")
+        verbose_name_plural = gettext_lazy("face templates")
 
     @property
     def size(self) -> int:
@@ -91,6 +101,10 @@ class LivenessChallenge(models.Model):
     consumed = models.BooleanField(default=False)
     """A passed challenge vouches for one login, enrollment or API call only."""
 
+    class Meta:
+        verbose_name = gettext_lazy("liveness challenge")
+        verbose_name_plural = gettext_lazy("liveness challenges")
+
     @property
     def revealed(self) -> list[str]:
         """The steps the client has been shown."""
@@ -109,6 +123,8 @@ class Gallery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["name", "model"], name="unique_gallery_name_model")
         ]
+        verbose_name = gettext_lazy("1:N gallery")
+        verbose_name_plural = gettext_lazy("1:N galleries")
 
 
 class GalleryBlock(models.Model):
@@ -133,6 +149,8 @@ class GalleryBlock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["gallery", "index"], name="unique_gallery_block")
         ]
+        verbose_name = gettext_lazy("gallery block")
+        verbose_name_plural = gettext_lazy("gallery blocks")
 
 
 class GalleryEntry(models.Model):
@@ -149,3 +167,5 @@ class GalleryEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["block", "slot"], name="unique_gallery_slot")
         ]
+        verbose_name = gettext_lazy("gallery entry")
+        verbose_name_plural = gettext_lazy("gallery entries")

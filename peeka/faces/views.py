@@ -16,15 +16,16 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from peeka.accounts import mfa
+from peeka.accounts import mfa, otp
 from peeka.accounts.mfa import step_up_required
 from peeka.accounts.models import User
 from peeka.accounts.selectors import user_find
 from peeka.biometrics.challenge import PROMPTS, Step
-from peeka.errors import PeekaError
+from peeka.errors import ImageError, PeekaError
 from peeka.faces import flows, selectors
 from peeka.faces.services.challenges import TimestampsError, timestamps_parse
 from peeka.faces.services.enrollment import CONSENT_TEXT, CONSENT_VERSION
+from peeka.faces.services.frames import PREVIEW_MAX_BYTES
 from peeka.protection.schemes import scheme_names
 from peeka.security.client import client_info, client_ip
 from peeka.security.services import ThrottledError, rate_limit
@@ -89,12 +90,10 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"ok": False, "message": localized(exc)}, status=400)
     if isinstance(answered, flows.FaceCheck):
         return JsonResponse({"ok": False, **_next_step(answered)})
-    result = answered.enrollment
     return JsonResponse(
         {
             "ok": True,
-            "message": gettext("Your face is enrolled (%(used)d of %(received)d pictures used).")
-            % {"used": result.frames_used, "received": result.frames_received},
+            "message": gettext("Your face is enrolled."),
             "next": reverse("faces:mine"),
             "recovery_codes": answered.recovery_codes,
         }
@@ -184,6 +183,33 @@ def challenge(request: HttpRequest) -> JsonResponse:
             "expires_at": row.expires_at,
         }
     )
+
+
+@require_POST
+def framing(request: HttpRequest) -> JsonResponse:
+    """Framing advice on one small camera frame, before the page records: {"check", "hint",
+    "box"}. Anyone may ask (the login page does), at most PEEKA_RATE_LIMITS["framing"] a
+    minute per client IP; the size is decided from the upload's header before decoding."""
+    try:
+        rate_limit(scope="framing", ident=client_ip(request))
+    except ThrottledError as exc:
+        response = JsonResponse({"code": exc.code, "message": str(exc)}, status=429)
+        response["Retry-After"] = str(exc.retry_after or 60)
+        return response
+    frame = request.FILES.get("frame")
+    if frame is None or frame.size is None or frame.size > PREVIEW_MAX_BYTES:
+        return JsonResponse(
+            {
+                "code": "invalid_frame",
+                "message": gettext("Send one camera frame of at most 256 KiB as “frame”."),
+            },
+            status=400,
+        )
+    try:
+        result = flows.face_framing(frame=frame.read())
+    except ImageError as exc:
+        return JsonResponse({"code": exc.code, "message": localized(exc)}, status=400)
+    return JsonResponse({"check": result.check, "hint": gettext(result.hint), "box": result.box})
 
 
 @require_POST
@@ -278,10 +304,35 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @step_up_required
 def delete(request: HttpRequest) -> HttpResponse:
-    count = flows.face_delete(user=_user(request), client=client_info(request), channel="web")
+    """What deleting the face data does (GET), and the deletion once confirmed (POST)."""
+    user = _user(request)
+    if request.method == "GET":
+        if not selectors.template_exists(user=user):
+            messages.info(request, gettext("No face template is stored for you."))
+            return redirect("faces:mine")
+        consequences = [
+            gettext("Your face template is deleted, and the key that protects it destroyed."),
+            gettext(
+                "You will no longer log in or confirm it is you with your face. You can add "
+                "it again at any time."
+            ),
+            gettext("Your authenticator app stays your second factor.")
+            if otp.has_totp(user)
+            else gettext("You will have no second factor left until you set one up again."),
+        ]
+        context = {
+            "title": gettext("Delete your face data?"),
+            "consequences": consequences,
+            # Translators: confirm button that deletes the user's face template and its key
+            "button": gettext("Delete my face data"),
+            "cancel": reverse("faces:mine"),
+            "danger": True,
+        }
+        return render(request, "accounts/confirm.html", context)
+    count = flows.face_delete(user=user, client=client_info(request), channel="web")
     messages.success(
         request,
         ngettext(

@@ -112,7 +112,7 @@ PASSWORD = LockoutRule(
         "to reset it."
     ),
 )
-"""Every password check (login, login step, step-up, password change, account deletion):
+"""Every password check (login, login step, step-up):
 30 s after 5 wrong passwords, doubling with each further one up to an hour (NIST's example
 range), off at 100 until a reset. Reaching 100 takes days, not minutes, while a guesser gets
 about one try an hour."""

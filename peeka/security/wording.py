@@ -12,12 +12,20 @@ from peeka.errors import PeekaError
 
 def localized(error: PeekaError) -> str:
     """The error's message in the active language. A parameter that is text is a message too
-    (advice inside a sentence, say) and is looked up as well; other text comes back as it is."""
+    (advice inside a sentence, say) and is looked up as well, and one that is an error (the
+    problem of one picture among several) is localized in turn; other text comes back as it
+    is."""
     text = gettext(error.template)
     if not error.params:
         return text
-    params = {k: gettext(v) if isinstance(v, str) and v else v for k, v in error.params.items()}
+    params = {k: _localized_param(v) for k, v in error.params.items()}
     return text % params
+
+
+def _localized_param(value: object) -> object:
+    if isinstance(value, PeekaError):
+        return localized(value)
+    return gettext(value) if isinstance(value, str) and value else value
 
 
 def localized_text(message: str) -> str:

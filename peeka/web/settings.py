@@ -177,6 +177,7 @@ MIDDLEWARE = [
     "peeka.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "peeka.accounts.middleware.StaffSecondFactorMiddleware",
+    "peeka.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -312,6 +313,23 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 PEEKA_REGISTRATION = env_choice("PEEKA_REGISTRATION", "open", ("open", "admin"))
 """"open": anyone may register; "admin": only administrators create accounts."""
+# E-mail: off unless PEEKA_EMAIL_HOST names an SMTP server. With it, "Forgot your password?"
+# mails a reset link; without it, that page asks the user to see an administrator, who sets a
+# temporary password in the admin.
+EMAIL_HOST = env_str("PEEKA_EMAIL_HOST") or ""
+PEEKA_EMAIL_ENABLED = bool(EMAIL_HOST)
+"""Self-service password reset by e-mail (PEEKA_EMAIL_HOST is set)."""
+EMAIL_PORT = env_int("PEEKA_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("PEEKA_EMAIL_USER") or ""
+EMAIL_HOST_PASSWORD = _env("PEEKA_EMAIL_PASSWORD") or ""
+_EMAIL_SECURITY = env_choice("PEEKA_EMAIL_SECURITY", "starttls", ("starttls", "tls", "none"))
+EMAIL_USE_TLS = _EMAIL_SECURITY == "starttls"
+EMAIL_USE_SSL = _EMAIL_SECURITY == "tls"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("PEEKA_EMAIL_FROM") or "Peeka <peeka@localhost>"
+PASSWORD_RESET_TIMEOUT = 3600
+"""A reset link works for an hour (Django's default is three days)."""
+
 PEEKA_FACE_ONLY_LOGIN = env_bool("PEEKA_FACE_ONLY_LOGIN", False)
 """Allow face login without a username (1:N), for kiosks."""
 # The names of peeka.protection.schemes.SCHEMES, spelled out: importing it here would load the
@@ -346,15 +364,17 @@ PEEKA_LOGIN_MAX_FRAMES = 10
 """Frames one face-login page may send."""
 PEEKA_RATE_LIMITS = {
     "face": 60,
+    "framing": 120,
     "password": 30,
     "api": env_int("PEEKA_API_RATE_LIMIT", 240, minimum=1),
     "challenge": 12,
     "challenge_key": 120,
     "challenge_user": 6,
 }
-"""Requests per minute: face requests (every step of a challenge is one) and password logins
-per client IP, API calls per API key; liveness challenges started per client IP, per API key
-and per claimed name (which also counts each toward the account's face lockout)."""
+"""Requests per minute: face requests (every step of a challenge is one), framing hints (the
+camera page asks at most every 0.7 s before it records) and password logins per client IP,
+API calls per API key; liveness challenges started per client IP, per API key and per claimed
+name (which also counts each toward the account's face lockout)."""
 PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
 """Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
 PEEKA_LIVENESS = env_bool("PEEKA_LIVENESS", True)

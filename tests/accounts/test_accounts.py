@@ -1,5 +1,6 @@
 """Account pages: registration (open or admin-only), login with session rotation, logout,
-profile, password change and account deletion with every template of the user."""
+profile, password change (after a step-up: the new password twice, never the old one) and
+account deletion (after a step-up: a tick) with every template of the user."""
 
 from __future__ import annotations
 
@@ -64,7 +65,9 @@ def test_login_rotates_the_session_and_logout_ends_it(alice: User) -> None:
     assert client.cookies["csrftoken"].value != csrf
     assert client.get("/").context["user"] == alice
     assert client.post("/accounts/logout/").status_code == 302
-    assert not client.get("/").context["user"].is_authenticated
+    home = client.get("/")
+    assert not home.context["user"].is_authenticated
+    assert "You are logged out." in home.text  # a word that it happened
 
 
 def test_a_wrong_password_does_not_log_in(alice: User) -> None:
@@ -90,25 +93,46 @@ def test_account_pages_need_a_login() -> None:
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_password_change_needs_the_old_password(alice: User) -> None:
+def test_password_change_after_a_step_up_asks_the_new_password_twice_only(
+    alice: User,
+) -> None:
+    from peeka.security.models import AuditEvent
+
     assert logged_in(alice).get("/accounts/password/")["Location"].startswith("/accounts/step-up/")
     client = reauthenticated(alice)
+    page = client.get("/accounts/password/")
+    assert page.status_code == 200
+    assert 'name="old_password"' not in page.text  # the step-up just proved it is alice
+    assert 'name="new_password1"' in page.text and 'name="new_password2"' in page.text
     new = "another long passphrase 42"
+    mismatch = client.post(
+        "/accounts/password/", {"new_password1": new, "new_password2": new + "!"}
+    )
+    assert mismatch.status_code == 200
+    [error] = mismatch.context["form"].errors.as_data()["new_password2"]
+    assert error.code == "password_mismatch" and str(error.message) in mismatch.text
+    assert 'aria-invalid="true"' in mismatch.text
+    weak = client.post("/accounts/password/", {"new_password1": "123", "new_password2": "123"})
+    assert weak.status_code == 200 and "too short" in weak.text
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert not AuditEvent.objects.filter(event="password_change").exists()
+    # An old password sent along (a stale form) changes nothing: it is not a field any more.
     response = client.post(
         "/accounts/password/",
         {"old_password": "wrong", "new_password1": new, "new_password2": new},
     )
-    assert response.status_code == 200
-    response = client.post(
-        "/accounts/password/",
-        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
-    )
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/accounts/profile/"
     alice.refresh_from_db()
     assert alice.check_password(new)
+    assert list(
+        AuditEvent.objects.filter(event="password_change").values_list("success", "reason")
+    ) == [(True, "ok")]
+    profile = client.get("/accounts/profile/")  # still logged in, and told
+    assert profile.context["user"] == alice and "Your password is changed." in profile.text
 
 
-def test_account_deletion_needs_the_password_and_deletes_templates_and_keys(
+def test_account_deletion_needs_a_step_up_and_a_tick_and_deletes_templates_and_keys(
     alice: User, bob: User
 ) -> None:
     for user in (alice, bob):
@@ -117,12 +141,17 @@ def test_account_deletion_needs_the_password_and_deletes_templates_and_keys(
             user=user, scheme="iom", key_id=f"{user.pk:016x}", data=b"t", frames_used=3,
             consent_version="1",
         )  # fmt: skip
-    refused = logged_in(alice).post("/accounts/delete/", {"password": PASSWORD})
+    refused = logged_in(alice).post("/accounts/delete/", {"confirm": "on"})
     assert refused["Location"].startswith("/accounts/step-up/")  # a step-up first
     client = reauthenticated(alice)
-    assert client.post("/accounts/delete/", {"password": "wrong"}).status_code == 200
+    page = client.get("/accounts/delete/")  # what it will do, and nothing done yet
+    assert page.status_code == 200 and 'id="confirm"' in page.text
+    assert 'name="password"' not in page.text and "cannot be undone" in page.text
     assert User.objects.filter(pk=alice.pk).exists()
-    response = client.post("/accounts/delete/", {"password": PASSWORD})
+    unticked = client.post("/accounts/delete/", {})
+    assert unticked.status_code == 400 and "Tick the box to confirm." in unticked.text
+    assert User.objects.filter(pk=alice.pk).exists()
+    response = client.post("/accounts/delete/", {"confirm": "on"})
     assert response.status_code == 302
     assert not User.objects.filter(pk=alice.pk).exists()
     assert not FaceTemplate.objects.filter(user_id=alice.pk).exists()
@@ -130,6 +159,7 @@ def test_account_deletion_needs_the_password_and_deletes_templates_and_keys(
     assert not RecoveryCode.objects.filter(user_id=alice.pk).exists()  # made by the step-up
     assert FaceTemplate.objects.filter(user=bob).count() == 1
     assert UserKey.objects.filter(user=bob).count() == 1
+    assert "every face template of it are deleted" in client.get("/").text
 
 
 def test_password_logins_are_audited_with_the_claimed_name(alice: User) -> None:

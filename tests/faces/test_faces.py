@@ -205,15 +205,23 @@ def test_my_face_data_shows_the_owners_template_and_deletes_it(
     bob_page = logged_in(bob).get("/face/mine/").text
     assert "bit " in bob_page and "negative database" in bob_page
 
-    response = logged_in(alice).post("/face/mine/delete/")
-    assert response["Location"].startswith("/accounts/step-up/")  # a step-up first
+    for method in ("get", "post"):
+        response = getattr(logged_in(alice), method)("/face/mine/delete/")
+        assert response["Location"].startswith("/accounts/step-up/")  # a step-up first
     assert FaceTemplate.objects.filter(user=alice).exists()
-    response = reauthenticated(alice).post("/face/mine/delete/")
+    client = reauthenticated(alice)
+    confirm = client.get("/face/mine/delete/")  # what it will do, and nothing done yet
+    assert confirm.status_code == 200 and 'id="confirm"' in confirm.text
+    assert "key that protects it destroyed" in confirm.text
+    assert FaceTemplate.objects.filter(user=alice).exists()
+    response = client.post("/face/mine/delete/")
     assert response["Location"] == "/face/mine/"
     assert not FaceTemplate.objects.filter(user=alice).exists()
     assert not UserKey.objects.filter(user=alice).exists()
     assert FaceTemplate.objects.filter(user=bob).count() == 1
-    assert logged_in(alice).get("/face/mine/delete/").status_code == 405
+    assert "Deleted 1 template; its key is destroyed." in client.get("/face/mine/").text
+    assert client.get("/face/mine/delete/")["Location"] == "/face/mine/"  # nothing left
+    assert client.put("/face/mine/delete/").status_code == 405
 
 
 def _files() -> set[str]:

@@ -132,7 +132,7 @@ def enroll_live(user: User, steps: list[list[bytes]], clock: FrozenClock) -> dic
     client = reauthenticated(user)
     issued = challenge(client, purpose="enroll")
     assert (issued["step"], issued["index"], issued["count"]) == ("blink", 0, 2)
-    status, body = perform(client, "/face/enroll/frames/", issued, steps, clock, consent="1",
+    status, body = perform(client, "/face/enroll/frames/", issued, steps, clock, consent="2",
                            scheme="iom")  # fmt: skip
     body["status"] = status
     return body
@@ -146,12 +146,12 @@ def test_enrollment_and_login_go_one_revealed_step_at_a_time(
     assert set(issued) == {"id", "step", "prompt", "index", "count", "expires_at", "status"}
     assert (issued["step"], issued["prompt"]) == ("blink", "Blink once")
     url = "/face/enroll/frames/"
-    status, body = answer(client, url, issued["id"], blink, clock, consent="1", scheme="iom")
+    status, body = answer(client, url, issued["id"], blink, clock, consent="2", scheme="iom")
     assert (status, body) == (200, {"ok": False, "step": "look", "index": 1, "count": 2,
                                     "prompt": "Look straight at the camera"})  # fmt: skip
     row = LivenessChallenge.objects.get(pk=issued["id"])
     assert row.done == 1 and len(bytes(row.reference)) == 512  # the first step's face, hashed
-    status, body = answer(client, url, issued["id"], look, clock, consent="1", scheme="iom")
+    status, body = answer(client, url, issued["id"], look, clock, consent="2", scheme="iom")
     assert status == 200 and body["ok"] is True, body
     assert FaceTemplate.objects.get(user=alice).frames_used >= 3
     row.refresh_from_db()
@@ -434,7 +434,7 @@ def test_step_up_by_face_needs_the_live_user_and_expires(
 
 def test_without_a_challenge_nothing_enrolls_or_logs_in(alice: User, blink: list[bytes]) -> None:
     client = reauthenticated(alice)
-    response = client.post("/face/enroll/frames/", {"frames": _files(blink[:5]), "consent": "1"})
+    response = client.post("/face/enroll/frames/", {"frames": _files(blink[:5]), "consent": "2"})
     assert response.status_code == 400 and not FaceTemplate.objects.exists()
     response = Client().post(
         "/face/login/frame/", {"frame": _files(blink[:1])[0], "username": "alice"}

@@ -41,7 +41,7 @@ def test_a_user_downloads_everything_stored_about_them(
     assert data["second_factors"] == {"authenticator_app": False, "recovery_codes_unused": 10,
                                       "one_time_codes_disabled": False}  # fmt: skip
     [template] = data["face_templates"]
-    assert template["scheme"] == "iom" and template["consent_version"] == "1"
+    assert template["scheme"] == "iom" and template["consent_version"] == "2"
     assert template["consented_at"] and len(template["sha256"]) == 64
     events = {(e["event"], e["reason"]) for e in data["audit_events"]}
     assert ("face_login", "no_match") in events and ("face_login", "ok") not in events
@@ -123,7 +123,7 @@ def test_export_and_account_deletion_walk_every_registered_part(
     data = client.get("/accounts/export/").json()
     assert set(data) == {"account", "second_factors", "face_templates", "audit_events", "notebook"}
     assert data["notebook"] == {"pages": 2, "owner": "alice"}
-    response = client.post("/accounts/delete/", {"password": PASSWORD})
+    response = client.post("/accounts/delete/", {"confirm": "on"})
     assert response.status_code == 302
     assert deleted == [("alice", True)]  # called while the account still existed
     assert not User.objects.filter(pk=alice.pk).exists()

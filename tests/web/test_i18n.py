@@ -134,7 +134,7 @@ def test_the_camera_scripts_strings_come_in_the_pages_language() -> None:
     client.post("/accounts/language/", {"language": "ko"})
     script = client.get("/jsi18n/").content.decode()
     catalog = polib.pofile(str(catalogs.LOCALE_DIR / "ko" / "LC_MESSAGES" / "djangojs.po"))
-    entry = catalog.find("Checking…")
+    entry = catalog.find("Verifying…")
     assert entry is not None and entry.msgstr
     assert json.dumps(entry.msgstr)[1:-1] in script  # as the catalog script escapes it
 

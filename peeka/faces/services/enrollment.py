@@ -11,6 +11,7 @@ import numpy as np
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from peeka.accounts.models import User
 from peeka.biometrics import Embedding, RGBImage, calibration
@@ -27,12 +28,15 @@ from peeka.faces.services.protection import (
 )
 from peeka.protection.schemes import SCHEMES
 
-CONSENT_VERSION = "1"
-CONSENT_TEXT = (
-    "Peeka will take about ten pictures of your face from the camera, turn the best of them "
-    "into a protected template and throw the pictures away. No picture and no raw face "
-    "measurement is stored. You can see, renew and delete your template at any time on the "
-    '"My face data" page, and deleting your account deletes it.'
+CONSENT_VERSION = "2"
+"""Recorded with each template; a new wording is a new version (1: "about ten pictures", which
+stopped being true when enrollment became a liveness challenge)."""
+CONSENT_TEXT = gettext_lazy(
+    "While you do two or three short actions in front of the camera, Peeka records a few "
+    "seconds of pictures. It checks them, turns the best few into a protected template and "
+    "throws every picture away: no picture and no raw face measurement is stored. You can see, "
+    'renew and delete your template at any time on the "My face data" page, and deleting your '
+    "account deletes it."
 )
 _KEPT_FRAMES = 5
 """Frames averaged into the reference (each costs the model's reference crops: ten network
@@ -175,7 +179,7 @@ def _decode(frame: bytes, number: int, *, strict: bool) -> RGBImage | PeekaError
             raise type(exc)(
                 gettext_noop("Image %(number)d: %(problem)s"),
                 code=exc.code,
-                params={"number": number, "problem": exc.message},
+                params={"number": number, "problem": exc},
             ) from exc
         return exc
 

@@ -13,6 +13,9 @@ CAMERA_MAX_PIXELS = 1280 * 720
 """The most a webcam frame may have; a bigger one is refused before any pixel is decoded."""
 CAMERA_SIZE = (640, 480)
 """What the liveness check looks at (the camera page records at this size)."""
+PREVIEW_MAX_PIXELS = 640 * 480
+PREVIEW_MAX_BYTES = 256 * 1024
+"""The framing hints' frame (the camera page sends 320x240): anything bigger is refused."""
 PHOTO_SIZE = (1280, 1280)
 """What an enrollment photo is kept at: a face in it is still far larger than the 150-pixel
 chip the network sees."""
@@ -22,6 +25,11 @@ def camera_frame(data: bytes) -> RGBImage:
     """A liveness frame: at most 1280x720 (else `ImageTooLargeError` from the header), kept
     within 640x480."""
     return fit(load_image(data, max_pixels=CAMERA_MAX_PIXELS), CAMERA_SIZE)
+
+
+def preview_frame(data: bytes) -> RGBImage:
+    """A frame for the framing hints: at most 640x480 and 256 KiB, else an `ImageError`."""
+    return load_image(data, max_pixels=PREVIEW_MAX_PIXELS, max_bytes=PREVIEW_MAX_BYTES)
 
 
 def kept_photo(data: bytes) -> RGBImage:

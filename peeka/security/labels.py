@@ -1,0 +1,271 @@
+"""The audit log's codes in words, for the admin and for a user's own sign-in activity: a title
+for each `AuditEvent.event` (by outcome) and a label for each `AuditEvent.reason`.
+
+The codes stay the stable record (filters and the CSV export use them); these words are only
+how they are shown, in the reader's language. Every code the code base writes has an entry
+here (tests/security/test_labels.py reads the source to make sure); a code without one, from an
+older or a newer version, still shows as a readable form of itself."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+
+# The title of an event: (when it succeeded, when it was refused or failed).
+EVENTS: dict[str, tuple[Promise, Promise]] = {
+    # Sign-in: each factor, and the completed login.
+    "login": (gettext_lazy("Signed in"), gettext_lazy("Sign-in refused")),
+    "password_login": (gettext_lazy("Password accepted"), gettext_lazy("Password refused")),
+    "totp": (
+        gettext_lazy("Authenticator code accepted"),
+        gettext_lazy("Authenticator code refused"),
+    ),
+    "recovery_code": (gettext_lazy("Recovery code used"), gettext_lazy("Recovery code refused")),
+    "face_login": (gettext_lazy("Face login accepted"), gettext_lazy("Face login refused")),
+    "face_login_1n": (
+        gettext_lazy("Face login without a name accepted"),
+        gettext_lazy("Face login without a name refused"),
+    ),
+    "challenge_login": (
+        gettext_lazy("Face login check started"),
+        gettext_lazy("Face login check not started"),
+    ),
+    "liveness_login": (gettext_lazy("Face login accepted"), gettext_lazy("Face login refused")),
+    # Step-up: proving presence again before a sensitive action.
+    "step_up": (gettext_lazy("Identity confirmed"), gettext_lazy("Identity confirmation refused")),
+    "challenge_stepup": (
+        gettext_lazy("Face confirmation started"),
+        gettext_lazy("Face confirmation not started"),
+    ),
+    "liveness_stepup": (
+        gettext_lazy("Identity confirmed by face"),
+        gettext_lazy("Face confirmation refused"),
+    ),
+    # The account and its factors.
+    "register": (gettext_lazy("Account created"), gettext_lazy("Registration refused")),
+    "password_change": (
+        gettext_lazy("Password changed"),
+        gettext_lazy("Password change refused"),
+    ),
+    "password_reset_request": (
+        gettext_lazy("Password reset link sent"),
+        gettext_lazy("Password reset link not sent"),
+    ),
+    "password_reset": (
+        gettext_lazy("Password reset by e-mail"),
+        gettext_lazy("Password reset refused"),
+    ),
+    "password_temporary": (
+        gettext_lazy("Temporary password set"),
+        gettext_lazy("Temporary password refused"),
+    ),
+    "account_delete": (gettext_lazy("Account deleted"), gettext_lazy("Account deletion refused")),
+    "totp_setup": (
+        gettext_lazy("Authenticator app set up"),
+        gettext_lazy("Authenticator app setup refused"),
+    ),
+    "totp_remove": (
+        gettext_lazy("Authenticator app removed"),
+        gettext_lazy("Authenticator app removal failed"),
+    ),
+    "recovery_codes": (
+        gettext_lazy("New recovery codes made"),
+        gettext_lazy("New recovery codes refused"),
+    ),
+    # Face data on the web pages.
+    "enroll": (gettext_lazy("Face enrolled"), gettext_lazy("Face enrollment failed")),
+    "challenge_enroll": (
+        gettext_lazy("Face enrollment check started"),
+        gettext_lazy("Face enrollment check not started"),
+    ),
+    "liveness_enroll": (
+        gettext_lazy("Face enrollment check passed"),
+        gettext_lazy("Face enrollment check failed"),
+    ),
+    "template_delete": (gettext_lazy("Face data deleted"), gettext_lazy("Face data not deleted")),
+    # The API, on behalf of another application.
+    "api_enroll": (gettext_lazy("API: subject enrolled"), gettext_lazy("API: enrollment failed")),
+    "api_verify": (
+        gettext_lazy("API: face verified"),
+        gettext_lazy("API: face verification refused"),
+    ),
+    "api_identify": (
+        gettext_lazy("API: face identified"),
+        gettext_lazy("API: face not identified"),
+    ),
+    "api_delete": (gettext_lazy("API: subject deleted"), gettext_lazy("API: deletion failed")),
+    "challenge_api": (
+        gettext_lazy("API: liveness check started"),
+        gettext_lazy("API: liveness check not started"),
+    ),
+    "liveness_api": (
+        gettext_lazy("API: liveness check passed"),
+        gettext_lazy("API: liveness check failed"),
+    ),
+}
+
+# The login factors and step-up methods, as words inside a combination ("face + password").
+FACTORS: dict[str, Promise] = {
+    "password": pgettext_lazy("login factor", "password"),
+    "face": pgettext_lazy("login factor", "face"),
+    "totp": pgettext_lazy("login factor", "authenticator app"),
+    "recovery": pgettext_lazy("login factor", "recovery code"),
+    "code": pgettext_lazy("login factor", "password + one-time code"),
+}
+FACTOR_EVENTS = frozenset({"login", "step_up"})
+"""Events whose reason names the factors used (`mfa.factor_passed`, `mfa.mark_stepped_up`)."""
+
+REASONS: dict[str, Promise] = {
+    "ok": gettext_lazy("Passed"),
+    "issued": gettext_lazy("Check issued"),
+    "bad_credentials": gettext_lazy("Wrong password or code"),
+    # Passwords (`peeka.accounts.services`).
+    "admin": gettext_lazy("By an administrator"),
+    "temporary": gettext_lazy("Replaced a temporary password"),
+    "unknown_address": gettext_lazy("No account with this e-mail address"),
+    # Throttles and lockouts (`peeka.security.services`).
+    "throttled": gettext_lazy("Too many failed attempts: waiting time"),
+    "rate_limited": gettext_lazy("Too many requests from this address"),
+    "face_login_disabled": gettext_lazy("Face login off after too many failures"),
+    "codes_disabled": gettext_lazy("One-time codes off after too many failures"),
+    "password_disabled": gettext_lazy("Password locked after too many failures"),
+    # The liveness checks (`peeka.biometrics.challenge`).
+    "expired": gettext_lazy("The check took too long"),
+    "reused": gettext_lazy("The check was already over or answered"),
+    "frames": gettext_lazy("Recording missing, or not camera pictures"),
+    "timestamps": gettext_lazy("Recording times not plausible"),
+    "too_fast": gettext_lazy("Faster than a person can react (possible replay)"),
+    "too_slow": gettext_lazy("Answered too late"),
+    "clock": gettext_lazy("Recording ran at the wrong speed (possible replay)"),
+    "duplicates": gettext_lazy("Same picture repeated (possible photo or replay)"),
+    "face": gettext_lazy("No face, or several faces, in the picture"),
+    "face_jump": gettext_lazy("The face jumped between pictures (possible cut)"),
+    "steps": gettext_lazy("The requested movement was not seen"),
+    "hand": gettext_lazy("The hand did not move like a real hand (possible photo)"),
+    "face_changed": gettext_lazy("A different face appeared during the check"),
+    "next_step": gettext_lazy("Step passed, next step shown"),
+    "challenge_not_found": gettext_lazy("No such check"),
+    "liveness_not_passed": gettext_lazy("No passed liveness check"),
+    # Matching (`peeka.faces.services.matching`, `peeka.faces.flows`).
+    "no_match": gettext_lazy("The face did not match"),
+    "ambiguous": gettext_lazy("Several people matched"),
+    "unknown_user": gettext_lazy("No account with this name"),
+    "no_template": gettext_lazy("No face enrolled"),
+    "wrong_user": gettext_lazy("Another person's face"),
+    # The picture (`peeka.errors`, `peeka.biometrics`).
+    "peeka_error": gettext_lazy("Error"),
+    "image_error": gettext_lazy("Not a usable picture"),
+    "image_empty": gettext_lazy("Empty picture"),
+    "image_unsupported": gettext_lazy("Not a picture format Peeka reads"),
+    "image_corrupt": gettext_lazy("Damaged picture"),
+    "image_too_large": gettext_lazy("Picture too large"),
+    "image_not_found": gettext_lazy("Picture file not found"),
+    "image_unreadable": gettext_lazy("Picture file not readable"),
+    "video_unreadable": gettext_lazy("Video not readable"),
+    "face_error": gettext_lazy("Face not usable"),
+    "no_face": gettext_lazy("No face found"),
+    "multiple_faces": gettext_lazy("Several faces in the picture"),
+    "face_quality": gettext_lazy("Face picture quality too low"),
+    "face_too_small": gettext_lazy("Face too small"),
+    "face_blurry": gettext_lazy("Face blurry"),
+    "face_too_dark": gettext_lazy("Face too dark"),
+    "face_too_bright": gettext_lazy("Face overexposed"),
+    "face_pose": gettext_lazy("Head turned or tilted"),
+    "enrollment_failed": gettext_lazy("Too few usable pictures"),
+    "invalid_timestamps": gettext_lazy("Recording times not valid"),
+    # The engine, templates and keys (`peeka.protection`).
+    "model_unavailable": gettext_lazy("Face model not available"),
+    "model_mismatch": gettext_lazy("Template made with another face model"),
+    "template_outdated": gettext_lazy("Template outdated"),
+    "template_invalid": gettext_lazy("Template damaged"),
+    "template_tampered": gettext_lazy("Template altered (possible tampering)"),
+    "vault_error": gettext_lazy("Key vault error"),
+    "vault_insecure": gettext_lazy("Key vault not secure"),
+    "key_unknown": gettext_lazy("Template key missing"),
+    "unwrap_failed": gettext_lazy("Template key could not be opened"),
+    "calibration_invalid": gettext_lazy("Calibration not valid"),
+    "dataset_invalid": gettext_lazy("Dataset not valid"),
+    # A refused registration form (its fields' error codes, joined with "+").
+    "required": gettext_lazy("A required field was empty"),
+    "invalid": gettext_lazy("A value was not valid"),
+    "max_length": gettext_lazy("A value was too long"),
+    "username_taken": gettext_lazy("Name taken"),
+    "unique": gettext_lazy("Already in use"),
+    "password_mismatch": gettext_lazy("The passwords did not match"),
+    "password_incorrect": gettext_lazy("Wrong current password"),
+    "password_too_similar": gettext_lazy("Password too similar to the name"),
+    "password_too_short": gettext_lazy("Password too short"),
+    "password_too_common": gettext_lazy("Password too common"),
+    "password_entirely_numeric": gettext_lazy("Password only digits"),
+}
+
+LOCKOUT_KINDS: dict[str, Promise] = {
+    "face": gettext_lazy("Face login"),
+    "otp": gettext_lazy("One-time codes"),
+    "password": gettext_lazy("Password"),
+}
+"""`Lockout.kind` (a `LockoutRule.kind`) in words."""
+
+_PURPOSE_EVENTS = ("challenge_", "liveness_")
+
+
+def has_event_title(event: str) -> bool:
+    return event in EVENTS
+
+
+def has_reason_label(reason: str, *, event: str = "") -> bool:
+    """Whether `reason` (each part of a "+"-joined one) has words of its own."""
+    known = {*REASONS, *FACTORS} if event in FACTOR_EVENTS or "+" in reason else set(REASONS)
+    return all(part in known for part in reason.split("+")) if reason else True
+
+
+def event_title(event: str, success: bool) -> str:
+    """What happened, in the active language ("Face login refused", "Signed in")."""
+    titles = EVENTS.get(event)
+    if titles is not None:
+        return str(titles[0] if success else titles[1])
+    readable = _readable(event)
+    for prefix in _PURPOSE_EVENTS:
+        if event.startswith(prefix) and len(event) > len(prefix):
+            # A liveness check of a purpose added later ("approval", "payment").
+            purpose = _readable(event.removeprefix(prefix)).lower()
+            if prefix == "challenge_":
+                text = gettext("Liveness check started (%(purpose)s)")
+                if not success:
+                    text = gettext("Liveness check not started (%(purpose)s)")
+            else:
+                text = gettext("Liveness check passed (%(purpose)s)")
+                if not success:
+                    text = gettext("Liveness check failed (%(purpose)s)")
+            return text % {"purpose": purpose}
+    if success:
+        return readable
+    return gettext("%(event)s (failed)") % {"event": readable}
+
+
+def reason_label(reason: str, *, event: str = "") -> str:
+    """Why, in the active language ("Same picture repeated (possible photo or replay)", "Face
+    + password"); the code itself when it has no words. With `event` a factor event ("login",
+    "step_up"), a reason names the factors used ("face" is then the factor, not the liveness
+    check of that name)."""
+    if not reason:
+        return ""
+    parts = reason.split("+")
+    factors = event in FACTOR_EVENTS or len(parts) > 1
+    if factors and all(part in FACTORS for part in parts):
+        words = " + ".join(str(FACTORS[part]) for part in parts)
+        return words[:1].upper() + words[1:]
+    if len(parts) > 1:
+        return "; ".join(reason_label(part) for part in parts if part)
+    label = REASONS.get(reason)
+    return str(label) if label is not None else reason
+
+
+def lockout_kind_label(kind: str) -> str:
+    label = LOCKOUT_KINDS.get(kind)
+    return str(label) if label is not None else _readable(kind)
+
+
+def _readable(code: str) -> str:
+    words = code.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else code
