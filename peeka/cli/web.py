@@ -51,6 +51,16 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=user_create)
 
+    p = user_sub.add_parser(
+        "enroll",
+        help="enroll an account's face from photos you hold (the photos are not kept)",
+    )
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--scheme", help="protection scheme (default: PEEKA_SCHEME)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=user_enroll)
+
     p = sub.add_parser("audit", help="the audit log")
     audit_sub = p.add_subparsers(required=True, metavar="ACTION")
     p = audit_sub.add_parser("prune", help="delete events older than the retention period")
@@ -246,6 +256,55 @@ def user_create(args: argparse.Namespace) -> int:
     user.is_staff = user.is_superuser = args.admin
     user.save()
     emit(args, {"user": args.name, "admin": args.admin}, f"created user {args.name}")
+    return EXIT_OK
+
+
+def user_enroll(args: argparse.Namespace) -> int:
+    """Enroll (or re-enroll) account NAME from photos an administrator holds: each is read in
+    memory, the usable ones (one is enough) make a protected template, and nothing of the
+    photos is stored. Audited as "admin_enroll" from this machine."""
+    setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from peeka.errors import PeekaError
+    from peeka.faces import flows
+    from peeka.security.client import ClientInfo
+
+    user = get_user_model().objects.filter(username=args.name).first()
+    if user is None:
+        print(f"peeka: no user {args.name!r} [user_not_found]", file=sys.stderr)
+        return EXIT_ERROR
+    photos = []
+    for path in args.images:
+        try:
+            photos.append(path.read_bytes())
+        except OSError as exc:
+            print(f"peeka: cannot read {path}: {exc.strerror} [image_unreadable]", file=sys.stderr)
+            return EXIT_ERROR
+    try:
+        enrolled = flows.face_enroll(
+            user=user,
+            frames=photos,
+            scheme=args.scheme or settings.PEEKA_SCHEME,
+            client=ClientInfo(ip=None, user_agent="peeka user enroll"),
+            channel="admin",
+        )
+    except PeekaError as exc:
+        print(f"peeka: {exc.message} [{exc.code}]", file=sys.stderr)
+        return EXIT_ERROR
+    result = enrolled.enrollment
+    emit(
+        args,
+        {
+            "user": args.name,
+            "scheme": result.template.scheme,
+            "photos_used": result.frames_used,
+            "photos": result.frames_received,
+        },
+        f"enrolled {args.name}: {result.frames_used} of {result.frames_received} photos used, "
+        f"{result.template.scheme} template",
+    )
     return EXIT_OK
 
 

@@ -52,12 +52,15 @@ from peeka.security.services import (
 )
 
 Channel = Literal["web", "api"]
+EnrollChannel = Literal["web", "api", "admin"]
+"""Enrollment has a third way in: an administrator's photos of an account (`peeka user
+enroll`), judged as the API's are (one usable photo is enough, a broken file is named)."""
 NOT_RECOGNISED = gettext_noop("Not recognised. Try again.")
 DONE = gettext_noop("Done.")
 START_AGAIN = gettext_noop("Start the check again.")
 _VERIFY_EVENTS = {"web": "face_login", "api": "api_verify"}
 _IDENTIFY_EVENTS = {"web": "face_login_1n", "api": "api_identify"}
-_ENROLL_EVENTS = {"web": "enroll", "api": "api_enroll"}
+_ENROLL_EVENTS = {"web": "enroll", "api": "api_enroll", "admin": "admin_enroll"}
 _DELETE_EVENTS = {"web": "template_delete", "api": "api_delete"}
 
 
@@ -385,11 +388,11 @@ def face_enroll(
     frames: Sequence[bytes],
     scheme: str,
     client: ClientInfo,
-    channel: Channel,
+    channel: EnrollChannel,
 ) -> Enrolled:
-    """Enroll `user` from photos or camera frames without a liveness check: the API (one photo
-    is enough; a broken upload is named by its image error), and the web pages where the
-    deployment turned liveness off. Audited either way."""
+    """Enroll `user` from photos or camera frames without a liveness check: the API and an
+    administrator's photos (one photo is enough; a broken upload is named by its image error),
+    and the web pages where the deployment turned liveness off. Audited either way."""
     event = _ENROLL_EVENTS[channel]
     web = channel == "web"
     try:

@@ -83,6 +83,13 @@ EVENTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy("Face enrollment check failed"),
     ),
     "template_delete": (gettext_lazy("Face data deleted"), gettext_lazy("Face data not deleted")),
+    "admin_enroll": (
+        gettext_lazy("Face enrolled from an administrator's photos"),
+        gettext_lazy("Face enrollment from an administrator's photos failed"),
+    ),
+    # The workplace.
+    "members_import": (gettext_lazy("Members imported"), gettext_lazy("Members import failed")),
+    "members_export": (gettext_lazy("Members exported"), gettext_lazy("Members export failed")),
     # The API, on behalf of another application.
     "api_enroll": (gettext_lazy("API: subject enrolled"), gettext_lazy("API: enrollment failed")),
     "api_verify": (
@@ -123,6 +130,8 @@ REASONS: dict[str, Promise] = {
     "admin": gettext_lazy("By an administrator"),
     "temporary": gettext_lazy("Replaced a temporary password"),
     "unknown_address": gettext_lazy("No account with this e-mail address"),
+    "csv": gettext_lazy("As a CSV file"),
+    "members_csv_invalid": gettext_lazy("The file had problems; nothing was imported"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),

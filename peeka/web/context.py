@@ -6,6 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
+from peeka.workplace.org.selectors import member_of
+
 
 def site(request: HttpRequest) -> dict[str, object]:
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -17,7 +19,16 @@ def site(request: HttpRequest) -> dict[str, object]:
         "html_lang": _bcp47(language),
         # The switcher names each language in itself, whatever the page's language.
         "languages": [(code, name, _bcp47(code)) for code, name in settings.LANGUAGES],
+        # Called by the template only where it asks (the navigation bar, signed in).
+        "in_workplace": lambda: _in_workplace(request),
     }
+
+
+def _in_workplace(request: HttpRequest) -> bool:
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return bool(getattr(user, "is_superuser", False) or member_of(user=user) is not None)
 
 
 def _bcp47(code: str) -> str:

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "peeka.accounts",
     "peeka.faces",
     "peeka.api",
+    "peeka.workplace.org",
     "peeka.web",
 ]
 

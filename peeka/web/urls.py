@@ -23,6 +23,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("peeka/favicon.svg"), permanent=True)),
     path("accounts/", include("peeka.accounts.urls")),
     path("face/", include("peeka.faces.urls")),
+    path("workplace/", include("peeka.workplace.org.urls")),
     path("admin/password_change/", RedirectView.as_view(pattern_name="accounts:password")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
