@@ -132,6 +132,10 @@ REASONS: dict[str, Promise] = {
     "unknown_address": gettext_lazy("No account with this e-mail address"),
     "csv": gettext_lazy("As a CSV file"),
     "members_csv_invalid": gettext_lazy("The file had problems; nothing was imported"),
+    "kiosk_invalid": gettext_lazy("Kiosk name not valid"),
+    "kiosk_exists": gettext_lazy("A kiosk with that name exists"),
+    "punch_invalid": gettext_lazy("Punch not valid"),
+    "demo_exists": gettext_lazy("The demo company exists already"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),

@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "peeka.faces",
     "peeka.api",
     "peeka.workplace.org",
+    "peeka.workplace.attendance",
     "peeka.web",
 ]
 

@@ -32,7 +32,6 @@ CORE = ("biometrics", "protection")
 mean other things (framing hints, say)."""
 EVENT_PARAMS = frozenset({"event"})
 REASON_PARAMS = frozenset({"reason", "check"})
-CODE_NAMES = frozenset({"code", "disabled_code"})
 
 
 def _trees(*, core: bool = True) -> list[ast.Module]:
@@ -183,8 +182,10 @@ def written_reasons() -> set[str]:
                     ):
                         reasons.update(_strings(statement.value))
             elif isinstance(node, ast.Call):
+                callee = _name(node.func) or ""
                 for kw in node.keywords:
-                    if kw.arg in CODE_NAMES:
+                    # `code=` of an error (not a model's `code` field in a query).
+                    if kw.arg == "disabled_code" or (kw.arg == "code" and callee.endswith("Error")):
                         reasons.update(_strings(kw.value))
                 if _name(node.func) == "refusal":  # a liveness check's name
                     for arg in node.args[:1]:
