@@ -136,6 +136,7 @@ REASONS: dict[str, Promise] = {
     "kiosk_exists": gettext_lazy("A kiosk with that name exists"),
     "punch_invalid": gettext_lazy("Punch not valid"),
     "demo_exists": gettext_lazy("The demo company exists already"),
+    "leave_invalid": gettext_lazy("Leave entry not valid"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),

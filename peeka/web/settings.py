@@ -163,6 +163,7 @@ INSTALLED_APPS = [
     "peeka.api",
     "peeka.workplace.org",
     "peeka.workplace.attendance",
+    "peeka.workplace.leave",
     "peeka.web",
 ]
 

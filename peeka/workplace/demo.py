@@ -1,5 +1,6 @@
 """`peeka org demo`: a small company to look around in — departments, members with passwords
-(returned once), a kiosk device key (returned once) and the last working week of punches —
+(returned once), their statutory leave, a kiosk device key (returned once) and the last
+working week of punches —
 so a newcomer sees a living product. Refuses to run twice."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils import timezone
 from peeka.accounts.models import User
 from peeka.errors import PeekaError, gettext_noop
 from peeka.workplace.attendance.services import kiosk_create, punch_record
+from peeka.workplace.leave.services import leave_accrue
 from peeka.workplace.org.models import Department, Role
 from peeka.workplace.org.services import department_create, member_create
 
@@ -79,6 +81,7 @@ def demo_create(*, today: dt.date | None = None, seed: int = 7) -> Demo:
                 hire_date=dt.date(2023, 3, 2) + dt.timedelta(days=rng.randrange(700)),
             )
             created.append(member)
+            leave_accrue(member=member, through=today)
             members.append(
                 {
                     "username": username,

@@ -16,6 +16,7 @@ from peeka.accounts.models import User
 from peeka.cli import main
 from peeka.workplace.attendance import selectors, services
 from peeka.workplace.attendance.models import KioskDevice, Punch
+from peeka.workplace.leave.selectors import leave_balance
 from peeka.workplace.org.models import Member
 from peeka.workplace.org.services import department_create, member_create
 from tests.webapp import PASSWORD
@@ -137,6 +138,8 @@ def test_the_demo_company_is_a_living_one_and_is_made_once(
     directions = list(Punch.objects.order_by("at").values_list("direction", flat=True))
     assert directions.count("in") == directions.count("out") == 35
     assert not Punch.objects.filter(open_shift=True).exists()
+    # Everyone hired before today has statutory leave in the ledger.
+    assert all(leave_balance(member=m).half_days > 0 for m in Member.objects.all())
     assert main(["org", "demo"]) == 2
     assert "[demo_exists]" in capsys.readouterr().err
     assert Member.objects.count() == 7
