@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from peeka.security.labels import event_title, lockout_kind_label, reason_label
 from peeka.security.models import AuditEvent, Lockout
+from peeka.security.spreadsheet import spreadsheet_cell
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -20,6 +21,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class AppendOnlyAdmin(ReadOnlyAdmin):
+    """A record whose rows are never changed or deleted by hand (the audit log, the
+    workplace's punches and leave ledger): a mistake is corrected by a new row."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -61,7 +70,7 @@ class KindFilter(_CodeFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(AppendOnlyAdmin):
     """The audit log cannot be edited or deleted here: rows leave only by the retention
     command (`peeka audit prune`), which is itself run by someone with the server."""
 
@@ -85,9 +94,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
     )
     readonly_fields = ("what_happened", "reason_text")
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
     @admin.display(description=gettext_lazy("What happened"), ordering="event")
     def what_happened(self, event: AuditEvent) -> str:
         return event_title(event.event, event.success)
@@ -103,14 +109,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         writer = csv.writer(response)
         writer.writerow(CSV_FIELDS)
         for event in queryset.order_by("time"):
-            writer.writerow([_cell(getattr(event, name)) for name in CSV_FIELDS])
+            writer.writerow([spreadsheet_cell(getattr(event, name)) for name in CSV_FIELDS])
         return response
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A leading =, +, - or @ would run as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @admin.register(Lockout)

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
+from peeka.security.admin import AppendOnlyAdmin
 from peeka.workplace.attendance.models import KioskDevice, Punch
 from peeka.workplace.attendance.services import kiosk_revoke
 
@@ -28,17 +29,8 @@ class KioskDeviceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Punch)
-class PunchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PunchAdmin(AppendOnlyAdmin):
     list_display = ("at", "member", "direction", "method", "device", "open_shift")
     list_filter = ("direction", "method", "open_shift", "device")
     search_fields = ("member__name", "member__employee_number")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

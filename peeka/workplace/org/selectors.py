@@ -54,20 +54,7 @@ def directory_search(*, query: str = "", department: str = "", page: int = 1) ->
 
 def department_subtree(*, code: str) -> list[str]:
     """The codes of department `code` and every department below it ([] for no such one)."""
-    children: dict[int | None, list[Department]] = {}
-    by_code = {}
-    for d in Department.objects.all():
-        children.setdefault(d.parent_id, []).append(d)
-        by_code[d.code] = d
-    root = by_code.get(code.upper())
-    if root is None:
-        return []
-    found, stack = [], [root]
-    while stack:
-        d = stack.pop()
-        found.append(d.code)
-        stack.extend(children.get(d.pk, []))
-    return found
+    return [row.department.code for row in department_tree(root=code)]
 
 
 @dataclass(frozen=True)
@@ -77,9 +64,9 @@ class TreeRow:
     members: int
 
 
-def department_tree() -> list[TreeRow]:
+def department_tree(*, root: str = "") -> list[TreeRow]:
     """Every department in tree order (parents before their children), with its depth and its
-    own active members' count."""
+    own active members' count; with `root` (a code), that department and those below it."""
     departments = list(Department.objects.all().order_by("code"))
     counts = dict(
         Member.objects.filter(active=True)
@@ -90,14 +77,15 @@ def department_tree() -> list[TreeRow]:
     children: dict[int | None, list[Department]] = {}
     for d in departments:
         children.setdefault(d.parent_id, []).append(d)
+    top = [d for d in departments if d.code == root.upper()] if root else children.get(None, [])
     rows: list[TreeRow] = []
 
-    def walk(parent: int | None, depth: int) -> None:
-        for d in children.get(parent, []):
+    def walk(level: list[Department], depth: int) -> None:
+        for d in level:
             rows.append(TreeRow(d, depth, counts.get(d.pk, 0)))
-            walk(d.pk, depth + 1)
+            walk(children.get(d.pk, []), depth + 1)
 
-    walk(None, 0)
+    walk(top, 0)
     return rows
 
 

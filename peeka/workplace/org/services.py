@@ -16,6 +16,7 @@ from peeka.accounts.services import password_temporary_set
 from peeka.errors import PeekaError, gettext_noop
 from peeka.security.client import ClientInfo
 from peeka.security.services import audit_record
+from peeka.security.spreadsheet import spreadsheet_cell
 from peeka.workplace.org.models import Department, Member, Role
 
 CSV_COLUMNS = (
@@ -294,7 +295,7 @@ def members_export(*, actor: User | None, client: ClientInfo) -> str:
     for m in members:
         writer.writerow(
             [
-                _cell(v)
+                spreadsheet_cell(v)
                 for v in (
                     m.employee_number,
                     m.name,
@@ -309,8 +310,3 @@ def members_export(*, actor: User | None, client: ClientInfo) -> str:
             ]
         )
     return out.getvalue()
-
-
-def _cell(text: str) -> str:
-    # A leading =, +, - or @ would run as a formula in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from peeka.errors import PeekaError
 from peeka.security.client import client_info
 from peeka.security.wording import localized
 from peeka.workplace.org import selectors, services
@@ -108,12 +109,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
         except services.MembersFileError as exc:
             context["error"] = localized(exc)
             context["problems"] = [
-                (
-                    problem.line,
-                    gettext(problem.message) % problem.params
-                    if problem.params
-                    else gettext(problem.message),
-                )
+                (problem.line, localized(PeekaError(problem.message, params=problem.params)))
                 for problem in exc.problems
             ]
             return render(request, "org/import.html", context, status=400)
