@@ -60,9 +60,10 @@ def punch_record(
     `OPEN_SHIFT_HOURS`), else "in"; an older "in" left open is flagged."""
     if method not in Method.values:
         raise KioskError(gettext_noop("Unknown punch method."), code="punch_invalid")
-    at = at or timezone.now()
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=member.pk).first()  # one punch at a time
+        # The clock is read under the lock: a punch that waited for another sees it as earlier.
+        at = at or timezone.now()
         last = Punch.objects.filter(member=member, at__lte=at).order_by("-at").first()
         direction = Direction.IN
         if last is not None and last.direction == Direction.IN:
