@@ -4,7 +4,9 @@ scikit-image's public-domain astronaut, so a fresh clone always exercises the re
 from __future__ import annotations
 
 import io
+import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ from PIL import Image
 from peeka.accounts.models import User
 from peeka.biometrics import FaceEngine, RGBImage
 from peeka.biometrics.engine import EngineConfig
-from tests.webapp import PASSWORD, FrozenClock
+from tests.webapp import PASSWORD, FrozenClock, jpegs
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FACES = SHARED_DATA / "faces"
@@ -152,3 +154,41 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     frozen = FrozenClock()
     monkeypatch.setattr(security_clock, "source", frozen)
     return frozen
+
+
+# The real webcam recording, as the liveness steps' answers (tests/faces/test_liveness.py and
+# every camera page after it: the kiosk, approvals).
+
+
+@pytest.fixture(scope="session")
+def webcam(liveness_dir: Path) -> list[RGBImage]:
+    """The webcam clip's first 90 frames (blinks at frames 29-35 and 56-61)."""
+    from peeka.biometrics.liveness import video_frames
+
+    return list(video_frames(liveness_dir / "face_video" / "tfjs_facemesh_input.mp4", stop=90))
+
+
+@pytest.fixture(scope="session")
+def blink(webcam: list[RGBImage]) -> list[bytes]:
+    """One step's recording at 10 fps, as a browser sends it: open eyes, a blink, open."""
+    return jpegs(webcam[15:45:3])
+
+
+@pytest.fixture(scope="session")
+def blink_again(webcam: list[RGBImage]) -> list[bytes]:
+    return jpegs(webcam[45:75:3])
+
+
+@pytest.fixture(scope="session")
+def look(webcam: list[RGBImage]) -> list[bytes]:
+    """Looking at the camera (an enrollment's last step)."""
+    return jpegs(webcam[63:90:3])
+
+
+@pytest.fixture
+def async_unsafe() -> Iterator[None]:
+    """For the browser tests: Playwright's sync API keeps an event loop in this thread; the
+    ORM calls of the test run between browser steps, never concurrently with them."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

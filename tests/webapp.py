@@ -4,11 +4,14 @@ have just stepped up, enrollment through the pages, a frozen clock and a camera 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
 from peeka.accounts.models import User
+from peeka.biometrics import RGBImage
 
 PASSWORD = "correct horse battery staple"
 
@@ -68,3 +71,31 @@ def burst(photo: bytes, count: int = 4) -> list[bytes]:
         crop.save(buffer, "JPEG", quality=85 + i)
         frames.append(buffer.getvalue())
     return frames
+
+
+UPLOAD_SECONDS = 0.4
+
+
+def jpegs(frames: Sequence[RGBImage]) -> list[bytes]:
+    """Video frames as the camera page sends them: JPEG, at most 640x480."""
+    out = []
+    for frame in frames:
+        picture = Image.fromarray(frame)
+        picture.thumbnail((640, 480))
+        buffer = io.BytesIO()
+        picture.save(buffer, "JPEG", quality=88)
+        out.append(buffer.getvalue())
+    return out
+
+
+def uploads(frames: list[bytes]) -> list[SimpleUploadedFile]:
+    return [SimpleUploadedFile(f"f{i}.jpg", f, "image/jpeg") for i, f in enumerate(frames)]
+
+
+def recorded(frames: list[bytes], clock: FrozenClock, *, skew_ms: int = 0) -> dict[str, object]:
+    """A step's frames as the page sends them: recorded at 10 fps from now on (the client's
+    clock runs with the server's, `skew_ms` off), arriving once recorded and uploaded."""
+    start = round(clock.now * 1000) + skew_ms
+    clock.now += (len(frames) - 1) / 10 + UPLOAD_SECONDS
+    stamps = [start + 100 * i for i in range(len(frames))]
+    return {"frames": uploads(frames), "timestamps": ",".join(map(str, stamps))}

@@ -124,7 +124,7 @@ def verify(
     client = _client(request)
     subject = subject_get(client=client, subject_id=_subject_id(user))
     if image is None and not challenge:
-        raise _ProblemError(422, "invalid_request", gettext(_IMAGE_OR_CHALLENGE))
+        raise ApiProblemError(422, "invalid_request", gettext(_IMAGE_OR_CHALLENGE))
     checked = flows.face_verify(
         user=subject,
         claimed=user,
@@ -146,7 +146,7 @@ def identify(
     (once); with `image` alone, 1:N on the image."""
     client = _client(request)
     if image is None and not challenge:
-        raise _ProblemError(422, "invalid_request", gettext(_IMAGE_OR_CHALLENGE))
+        raise ApiProblemError(422, "invalid_request", gettext(_IMAGE_OR_CHALLENGE))
     checked = flows.face_identify(
         frame=_read([image])[0] if image is not None else None,
         client=client_info(request),
@@ -168,7 +168,7 @@ def delete_enrollment(request: HttpRequest, user: str) -> Status[Any]:
     subject = subject_get(client=client, subject_id=_subject_id(user))
     if subject is None:
         message = gettext("No subject %(user)s is enrolled by this client.") % {"user": repr(user)}
-        raise _ProblemError(404, "user_not_found", message)
+        raise ApiProblemError(404, "user_not_found", message)
     flows.face_delete(user=subject, client=client_info(request), channel="api")
     return Status(204, None)
 
@@ -243,7 +243,7 @@ def answer_challenge(
     try:
         stamps = timestamps_parse(timestamps)
     except TimestampsError as exc:
-        raise _ProblemError(422, exc.code, localized(exc)) from None
+        raise ApiProblemError(422, exc.code, localized(exc)) from None
     checked = flows.challenge_answer(
         challenge_id=challenge_id,
         purpose="api",
@@ -254,7 +254,7 @@ def answer_challenge(
     )
     if checked.reason == "challenge_not_found":
         message = gettext("No such challenge for this client.")
-        raise _ProblemError(404, "challenge_not_found", message)
+        raise ApiProblemError(404, "challenge_not_found", message)
     found = checked.user.api_subject if checked.passed and checked.user is not None else None
     step = checked.next_step or None
     return LivenessOut(
@@ -276,7 +276,10 @@ def _answered(checked: FaceCheck) -> bool:
     return checked.passed
 
 
-class _ProblemError(Exception):
+class ApiProblemError(Exception):
+    """An answer other than 200: `status` with the JSON body {"code", "message"}; routers
+    mounted on this API (the applications') raise it too, from their auth classes as well."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -286,8 +289,8 @@ def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpRe
     return api.create_response(request, {"code": code, "message": message}, status=status)
 
 
-@api.exception_handler(_ProblemError)
-def _on_problem(request: HttpRequest, exc: _ProblemError) -> HttpResponse:
+@api.exception_handler(ApiProblemError)
+def _on_problem(request: HttpRequest, exc: ApiProblemError) -> HttpResponse:
     return _error(request, exc.status, exc.code, exc.message)
 
 
@@ -402,15 +405,15 @@ def _client(request: HttpRequest) -> ApiClient:
 def _subject_id(user: str) -> str:
     if not _SUBJECT.fullmatch(user):
         message = gettext("user must be 1-100 of letters, digits and _ . @ -.")
-        raise _ProblemError(422, "invalid_user", message)
+        raise ApiProblemError(422, "invalid_user", message)
     return user
 
 
 def _read(images: list[UploadedFile], limit: int = MAX_IMAGES) -> list[bytes]:
     if not images:
-        raise _ProblemError(422, "no_image", gettext("Send at least one image."))
+        raise ApiProblemError(422, "no_image", gettext("Send at least one image."))
     if len(images) > limit:
-        raise _ProblemError(413, "too_many_files", _at_most(limit))
+        raise ApiProblemError(413, "too_many_files", _at_most(limit))
     return [image.read() for image in images]
 
 

@@ -1,6 +1,6 @@
 """`peeka bench` (each pipeline stage on one photo) and `peeka bench
-protection|liveness|web|identify`. The measurements live in bench_engine, bench_protection,
-liveness, bench_web and bench_identify."""
+protection|liveness|web|identify|punch`. The measurements live in bench_engine,
+bench_protection, liveness, bench_web, bench_identify and bench_punch."""
 
 from __future__ import annotations
 
@@ -86,6 +86,26 @@ def add_parsers(sub: Subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_bench_identify)
 
+    p = bench_sub.add_parser(
+        "punch",
+        help="/api/v1/workplace/punch (the kiosk, liveness off) under an open-loop load",
+    )
+    p.add_argument("--duration", type=positive_float, default=300.0, help="seconds (300)")
+    p.add_argument(
+        "--rate", type=positive_float, default=50.0, help="punches a minute, on a fixed schedule"
+    )
+    p.add_argument("--workers", type=at_least(1), default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--members", type=at_least(1), default=20, help="members, one LFW identity each")
+    p.add_argument("--lfw", type=Path, default=LFW_DEV, help="LFW folder with pairs.txt, images/")
+    p.add_argument(
+        "--scheme",
+        choices=("ckks", "iom", "ndb"),
+        default="ckks",
+        help="the members' templates (default ckks, the deployment default)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_bench_punch)
+
 
 def _concurrency(text: str) -> list[int]:
     try:
@@ -128,3 +148,9 @@ def _bench_identify(args: argparse.Namespace) -> int:
     from peeka.cli.bench_identify import bench_identify
 
     return bench_identify(args)
+
+
+def _bench_punch(args: argparse.Namespace) -> int:
+    from peeka.cli.bench_punch import bench_punch
+
+    return bench_punch(args)

@@ -272,11 +272,19 @@ def _multipart(
 
 
 def _post(
-    port: int, path: str, key: str, body: bytes, content_type: str, timeout: float = 120
+    port: int,
+    path: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    timeout: float = 120,
+    *,
+    key_header: str = "X-API-Key",
 ) -> tuple[int, Any]:
+    """POST `body` with `key` in `key_header` (an API client's key; a kiosk's X-Device-Key)."""
     connection = http.client.HTTPConnection(_HOST, port, timeout=timeout)
     try:
-        connection.request("POST", path, body, {"Content-Type": content_type, "X-API-Key": key})
+        connection.request("POST", path, body, {"Content-Type": content_type, key_header: key})
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"null")
     finally:

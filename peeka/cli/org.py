@@ -1,5 +1,6 @@
 """`peeka org`: the workplace from the command line — register a kiosk device (its key shown
-once), build a demo company, and list a day's punches."""
+once), build a demo company, list a day's punches, grant and expire annual leave, and raise
+the security alerts."""
 
 from __future__ import annotations
 
@@ -23,6 +24,21 @@ def add_parsers(sub: Subparsers) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=demo)
+    p = org_sub.add_parser(
+        "alerts",
+        help="raise the security alerts the last hours call for (and mail them where e-mail "
+        "is set up); run it from a scheduler every few minutes",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=alerts)
+    p = org_sub.add_parser(
+        "leave",
+        help="grant the annual leave due and book the expiries, for every active member "
+        "(idempotent; run it daily from a scheduler)",
+    )
+    p.add_argument("--through", type=_date, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=leave)
     p = org_sub.add_parser("attendance", help="a day's punches")
     p.add_argument("--date", type=_date, required=True, help="YYYY-MM-DD")
     p.add_argument("--json", action="store_true")
@@ -76,10 +92,12 @@ def demo(args: argparse.Namespace) -> int:
             "kiosk": made.kiosk,
             "kiosk_key": made.kiosk_key,
             "punches": made.punches,
+            "documents": made.documents,
         },
         "Demo company made. Passwords and the kiosk key are shown only now.\n"
         + "\n".join(lines)
-        + f"\nkiosk {made.kiosk}: {made.kiosk_key}\n{made.punches} punches over the last week",
+        + f"\nkiosk {made.kiosk}: {made.kiosk_key}\n{made.punches} punches over the last week"
+        + f"\napproval documents: {', '.join(f'{s} #{pk}' for s, pk in made.documents.items())}",
     )
     return EXIT_OK
 
@@ -106,4 +124,49 @@ def attendance(args: argparse.Namespace) -> int:
             print(f"{row['at']}  {row['direction']:<3}  {row['method']:<6}  {row['member']}")
         if not rows:
             print(f"no punches on {args.date.isoformat()}")
+    return EXIT_OK
+
+
+def alerts(args: argparse.Namespace) -> int:
+    from peeka.cli.web import setup
+
+    setup()
+    from peeka.workplace.dashboards.services import alerts_check
+
+    created = alerts_check()
+    rows = [
+        {
+            "kind": alert.kind,
+            "hour": alert.window_start.isoformat(),
+            "count": alert.count,
+            "baseline": alert.baseline,
+        }
+        for alert in created
+    ]
+    lines = [
+        f"{row['kind']} in the hour from {row['hour']}: {row['count']} "
+        f"(usually {row['baseline']:g})"
+        for row in rows
+    ]
+    emit(args, {"alerts": rows}, "\n".join([*lines, f"{len(rows)} new alert(s)"]))
+    return EXIT_OK
+
+
+def leave(args: argparse.Namespace) -> int:
+    from peeka.cli.web import setup
+
+    setup()
+    from django.utils import timezone
+
+    from peeka.workplace.leave.services import leave_run
+
+    through = args.through or timezone.localdate()
+    members, granted, expired = leave_run(through=through)
+    emit(
+        args,
+        {"through": through.isoformat(), "members": members, "grants": granted,
+         "expiries": expired},
+        f"through {through.isoformat()}: {members} members, {granted} grants and "
+        f"{expired} expiries added",
+    )  # fmt: skip
     return EXIT_OK

@@ -52,6 +52,9 @@ from peeka.security.services import (
 )
 
 Channel = Literal["web", "api"]
+IdentifyChannel = Literal["web", "api", "kiosk"]
+"""Identification has a third way in: an application's device (a workplace kiosk), whose
+challenges carry its scope."""
 EnrollChannel = Literal["web", "api", "admin"]
 """Enrollment has a third way in: an administrator's photos of an account (`peeka user
 enroll`), judged as the API's are (one usable photo is enough, a broken file is named)."""
@@ -59,7 +62,7 @@ NOT_RECOGNISED = gettext_noop("Not recognised. Try again.")
 DONE = gettext_noop("Done.")
 START_AGAIN = gettext_noop("Start the check again.")
 _VERIFY_EVENTS = {"web": "face_login", "api": "api_verify"}
-_IDENTIFY_EVENTS = {"web": "face_login_1n", "api": "api_identify"}
+_IDENTIFY_EVENTS = {"web": "face_login_1n", "api": "api_identify", "kiosk": "kiosk_identify"}
 _ENROLL_EVENTS = {"web": "enroll", "api": "api_enroll", "admin": "admin_enroll"}
 _DELETE_EVENTS = {"web": "template_delete", "api": "api_delete"}
 
@@ -83,6 +86,9 @@ class FaceCheck:
     steps_total: int = 0
     frontal: tuple[int, ...] = ()
     """The frames of the last step that show the face frontal (an enrollment's pictures)."""
+    audit_id: int | None = None
+    """The audit row of a challenge that ended: what an approval or a payment signed with
+    this check cites."""
 
     @property
     def going_on(self) -> bool:
@@ -100,15 +106,21 @@ def challenge_start(
     claimed: str = "",
     api_client_id: int | None = None,
     accountable: bool = False,
+    scope: str = "",
 ) -> LivenessChallenge:
     """A new interactive challenge, its first step revealed. It is an attempt: it counts
     toward the per-address, per-key and per-name limits and, for a login, as a failure of the
     claimed account (a pass resets it, see `FACE`). A name nobody has and an account without
     a face are counted and throttled alike (`ThrottledError`). Audited, refused or not.
-    `accountable`: somebody answers for it (after the password, or an API client)."""
+    `accountable`: somebody answers for it (after the password, or an API client). `scope`:
+    an application's device that authenticated itself (e.g. "kiosk:3"), limited per device
+    instead of per address; only answers and uses naming that scope find it."""
     event = f"challenge_{purpose}"
     try:
-        rate_limit(scope="challenge", ident=client.ip or "-")
+        if scope:
+            rate_limit(scope="challenge_key", ident=scope)
+        else:
+            rate_limit(scope="challenge", ident=client.ip or "-")
         if api_client_id is not None:
             rate_limit(scope="challenge_key", ident=str(api_client_id))
         if user is not None or claimed:
@@ -125,6 +137,7 @@ def challenge_start(
         claimed=claimed,
         api_client_id=api_client_id,
         accountable=accountable,
+        scope=scope,
     )
     _audit(event, True, "issued", user, claimed, client)
     return row
@@ -139,16 +152,22 @@ def challenge_answer(
     client: ClientInfo,
     user: User | None = None,
     api_client_id: int | None = None,
+    scope: str = "",
 ) -> FaceCheck:
     """Answer the revealed step of the challenge `challenge_id` of `purpose` (of `user` or of
     API client `api_client_id` when given). A passed step that is not the last reveals the
     next (`FaceCheck.next_step`); after the last, the face is matched to the challenge's user,
-    or among the enrolled users (of the API client) when it has none. For "enroll" only
+    or among the enrolled users (of the API client) when it has none. `scope`: the device
+    the challenge was issued to, if any. For "enroll" only
     liveness and one person are checked. An unknown challenge fails with START_AGAIN and no
     audit row: it names no account. One audit row when the challenge ends."""
     arrived_at = now()
     row = selectors.challenge_find(
-        challenge_id=challenge_id, purpose=purpose, user=user, api_client_id=api_client_id
+        challenge_id=challenge_id,
+        purpose=purpose,
+        user=user,
+        api_client_id=api_client_id,
+        scope=scope,
     )
     if row is None:
         return FaceCheck(False, None, START_AGAIN, "challenge_not_found")
@@ -232,11 +251,13 @@ def _answer(
         # A pass resets the count the challenge started; a failure somebody answers for, or
         # one that showed a live face, is a strike toward disabling.
         _lockout_outcome(row, passed, strike=row.accountable or verdict.passed)
-    _audit(f"liveness_{row.purpose}", passed, check, matched or claimed, row.claimed, client)
+    audited = _audit(
+        f"liveness_{row.purpose}", passed, check, matched or claimed, row.claimed, client
+    )
     hint = verdict.hint if not verdict.passed else (DONE if passed else NOT_RECOGNISED)
     return FaceCheck(
         passed, matched, hint, check, steps_done=row.done + int(verdict.passed),
-        steps_total=total, frontal=verdict.frontal,
+        steps_total=total, frontal=verdict.frontal, audit_id=audited,
     )  # fmt: skip
 
 
@@ -320,19 +341,21 @@ def face_identify(
     *,
     frame: bytes | None,
     client: ClientInfo,
-    channel: Channel,
+    channel: IdentifyChannel,
     challenge_id: str = "",
     api_client_id: int | None = None,
+    scope: str = "",
 ) -> FaceCheck:
     """Who of the enrolled users (web accounts, or the API client's subjects) is in `frame`?
-    With `challenge_id` (the API), the subject a passed identification challenge of this client
-    found, once; `frame`, when sent too, must then match that subject."""
+    With `challenge_id` (the API, a device of `scope`), the subject a passed identification
+    challenge of this client or device found, once; `frame`, when sent too, must then match
+    that subject."""
     event = _IDENTIFY_EVENTS[channel]
     found: User | None = None
     reason, image_error = "ok", None
     if challenge_id:
         vouched = challenges.challenge_consume(
-            challenge_id=challenge_id, api_client_id=api_client_id
+            challenge_id=challenge_id, api_client_id=api_client_id, scope=scope
         )
         found = vouched.matched_user if vouched is not None else None
         reason = "ok" if found is not None else "liveness_not_passed"
@@ -472,10 +495,10 @@ def _audit(
     user: User | None,
     username: str,
     client: ClientInfo,
-) -> None:
-    audit_record(
+) -> int:
+    return audit_record(
         event=event, success=success, reason=reason, user=user, username=username, client=client
-    )
+    ).pk
 
 
 def _hint(passed: bool) -> str:

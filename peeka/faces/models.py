@@ -69,6 +69,9 @@ class LivenessChallenge(models.Model):
     """The name the client claimed; set with no `user` when nobody has that name."""
     api_client = models.ForeignKey("api.ApiClient", on_delete=models.CASCADE, null=True)
     """The API client that started it (its subjects' namespace), or None on the web pages."""
+    scope = models.CharField(max_length=64, blank=True, default="")
+    """Who may answer and use it besides the web pages and API clients: an application's
+    device, e.g. "kiosk:3". Answers and uses must name the same scope ("" for none)."""
     accountable = models.BooleanField(default=False)
     """Somebody answers for it (after the password, or an API client): a failure is a strike
     toward disabling face login (`peeka.security.services.FACE`)."""

@@ -30,11 +30,13 @@ def challenge_find(
     purpose: str,
     user: User | None = None,
     api_client_id: int | None = None,
+    scope: str = "",
 ) -> LivenessChallenge | None:
     """The challenge an answer names, if it is of `purpose`, issued to `user` when given, and
-    started by API client `api_client_id` (None: on the web pages)."""
+    started by API client `api_client_id` (None: on the web pages) in `scope` (an application's
+    device, "" for none)."""
     rows = LivenessChallenge.objects.filter(
-        pk=challenge_id, purpose=purpose, api_client_id=api_client_id
+        pk=challenge_id, purpose=purpose, api_client_id=api_client_id, scope=scope
     )
     return (rows.filter(user=user) if user is not None else rows).first()
 

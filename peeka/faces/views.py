@@ -4,9 +4,6 @@ endpoint parses the request, calls one flow of `peeka.faces.flows` and renders i
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,10 +17,16 @@ from peeka.accounts import mfa, otp
 from peeka.accounts.mfa import step_up_required
 from peeka.accounts.models import User
 from peeka.accounts.selectors import user_find
-from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import ImageError, PeekaError
 from peeka.faces import flows, selectors
-from peeka.faces.services.challenges import TimestampsError, timestamps_parse
+from peeka.faces.camera import (
+    challenge_json,
+    frames_of,
+    next_step,
+    throttled,
+    throttled_response,
+    timestamps_of,
+)
 from peeka.faces.services.enrollment import CONSENT_TEXT, CONSENT_VERSION
 from peeka.faces.services.frames import PREVIEW_MAX_BYTES
 from peeka.protection.schemes import scheme_names
@@ -73,15 +76,15 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
             answered = flows.face_enroll_live(
                 user=user,
                 challenge_id=request.POST.get("challenge", ""),
-                frames=_frames(request),
-                timestamps_ms=_timestamps(request),
+                frames=frames_of(request),
+                timestamps_ms=timestamps_of(request),
                 scheme=scheme,
                 client=client_info(request),
             )
         else:
             answered = flows.face_enroll(
                 user=user,
-                frames=_frames(request),
+                frames=frames_of(request),
                 scheme=scheme,
                 client=client_info(request),
                 channel="web",
@@ -89,7 +92,7 @@ def enroll_frames(request: HttpRequest) -> JsonResponse:
     except PeekaError as exc:
         return JsonResponse({"ok": False, "message": localized(exc)}, status=400)
     if isinstance(answered, flows.FaceCheck):
-        return JsonResponse({"ok": False, **_next_step(answered)})
+        return JsonResponse({"ok": False, **next_step(answered)})
     return JsonResponse(
         {
             "ok": True,
@@ -115,31 +118,6 @@ def face_login(request: HttpRequest) -> HttpResponse:
             "username": pending[0].get_username() if pending is not None else "",
         },
     )
-
-
-def throttled(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
-    """Rate-limit a face endpoint per client IP; answer `ThrottledError` with 429 and
-    malformed timestamps with 400."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest) -> JsonResponse:
-        try:
-            rate_limit(scope="face", ident=client_ip(request))
-            return view(request)
-        except TimestampsError as exc:
-            return JsonResponse(
-                {"passed": False, "code": exc.code, "message": localized(exc)}, status=400
-            )
-        except ThrottledError as exc:
-            response = JsonResponse(
-                {"passed": False, "done": True, "code": exc.code, "message": str(exc)},
-                status=429,
-            )
-            if exc.retry_after:
-                response["Retry-After"] = str(exc.retry_after)
-            return response
-
-    return wrapper
 
 
 @require_POST
@@ -172,17 +150,7 @@ def challenge(request: HttpRequest) -> JsonResponse:
         )
     else:
         return JsonResponse({"message": gettext("Unknown purpose.")}, status=400)
-    step = row.steps[0]
-    return JsonResponse(
-        {
-            "id": row.id,
-            "step": step,
-            "prompt": gettext(PROMPTS[Step(step)]),
-            "index": 0,
-            "count": len(row.steps),
-            "expires_at": row.expires_at,
-        }
-    )
+    return challenge_json(row)
 
 
 @require_POST
@@ -193,9 +161,7 @@ def framing(request: HttpRequest) -> JsonResponse:
     try:
         rate_limit(scope="framing", ident=client_ip(request))
     except ThrottledError as exc:
-        response = JsonResponse({"code": exc.code, "message": str(exc)}, status=429)
-        response["Retry-After"] = str(exc.retry_after or 60)
-        return response
+        return throttled_response(exc)
     frame = request.FILES.get("frame")
     if frame is None or frame.size is None or frame.size > PREVIEW_MAX_BYTES:
         return JsonResponse(
@@ -219,12 +185,12 @@ def face_login_frames(request: HttpRequest) -> JsonResponse:
     checked = flows.challenge_answer(
         challenge_id=request.POST.get("challenge", ""),
         purpose="login",
-        frames=_frames(request),
-        timestamps_ms=_timestamps(request),
+        frames=frames_of(request),
+        timestamps_ms=timestamps_of(request),
         client=client_info(request),
     )
     if checked.going_on:
-        return JsonResponse({"passed": False, **_next_step(checked)})
+        return JsonResponse({"passed": False, **next_step(checked)})
     if not checked.passed or checked.user is None:
         return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
     next_url = mfa.factor_passed(request, checked.user, "face", _requested_next(request))
@@ -241,12 +207,12 @@ def step_up_frames(request: HttpRequest) -> JsonResponse:
         user=user,
         purpose="stepup",
         challenge_id=request.POST.get("challenge", ""),
-        frames=_frames(request),
-        timestamps_ms=_timestamps(request),
+        frames=frames_of(request),
+        timestamps_ms=timestamps_of(request),
         client=client_info(request),
     )
     if checked.going_on:
-        return JsonResponse({"passed": False, **_next_step(checked)})
+        return JsonResponse({"passed": False, **next_step(checked)})
     if not checked.passed:
         return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
     mfa.mark_stepped_up(request, user, "face")
@@ -355,25 +321,6 @@ def _after_password(request: HttpRequest, claimed: User | None) -> bool:
         and pending[0].pk == claimed.pk
         and "password" in pending[1]
     )
-
-
-def _next_step(checked: flows.FaceCheck) -> dict[str, object]:
-    """The step of a challenge revealed now, as the camera script shows it."""
-    return {
-        "step": checked.next_step,
-        "prompt": gettext(PROMPTS[Step(checked.next_step)]),
-        "index": checked.steps_done,
-        "count": checked.steps_total,
-    }
-
-
-def _frames(request: HttpRequest) -> list[bytes]:
-    return [f.read() for f in request.FILES.getlist("frames")]
-
-
-def _timestamps(request: HttpRequest) -> list[int]:
-    """The frames' timestamps; `TimestampsError` (answered 400) when malformed."""
-    return timestamps_parse(request.POST.get("timestamps", ""))
 
 
 def _requested_next(request: HttpRequest) -> str:

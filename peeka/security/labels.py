@@ -109,6 +109,65 @@ EVENTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy("API: liveness check passed"),
         gettext_lazy("API: liveness check failed"),
     ),
+    # The workplace: the kiosk and punches (`peeka.workplace.attendance`).
+    "challenge_kiosk": (
+        gettext_lazy("Kiosk: face check started"),
+        gettext_lazy("Kiosk: face check not started"),
+    ),
+    "liveness_kiosk": (
+        gettext_lazy("Kiosk: face recognised"),
+        gettext_lazy("Kiosk: face not recognised"),
+    ),
+    "kiosk_identify": (
+        gettext_lazy("Kiosk: punch confirmed by face"),
+        gettext_lazy("Kiosk: punch by face refused"),
+    ),
+    "kiosk_enter": (
+        gettext_lazy("Screen set up as a kiosk"),
+        gettext_lazy("Wrong kiosk device key"),
+    ),
+    "kiosk_pin": (gettext_lazy("Kiosk: punch by PIN"), gettext_lazy("Kiosk: PIN refused")),
+    "kiosk_pin_set": (gettext_lazy("Kiosk PIN set"), gettext_lazy("Kiosk PIN not set")),
+    "challenge_punch": (
+        gettext_lazy("Punch: face check started"),
+        gettext_lazy("Punch: face check not started"),
+    ),
+    "liveness_punch": (
+        gettext_lazy("Punch confirmed by face"),
+        gettext_lazy("Punch by face refused"),
+    ),
+    "alert_acknowledge": (
+        gettext_lazy("Security alert acknowledged"),
+        gettext_lazy("Security alert not acknowledged"),
+    ),
+    # Electronic approval: a decision signed after a live face check.
+    "challenge_approval": (
+        gettext_lazy("Approval: face check started"),
+        gettext_lazy("Approval: face check not started"),
+    ),
+    "liveness_approval": (
+        gettext_lazy("Approval signed with face"),
+        gettext_lazy("Approval face check refused"),
+    ),
+    # Notices, messages and the calendar.
+    "post_delete": (gettext_lazy("Post deleted"), gettext_lazy("Post not deleted")),
+    "message_send": (gettext_lazy("Message sent"), gettext_lazy("Message refused")),
+    "calendar_event_update": (
+        gettext_lazy("Calendar event changed"),
+        gettext_lazy("Calendar event change refused"),
+    ),
+    "calendar_event_delete": (
+        gettext_lazy("Calendar event deleted"),
+        gettext_lazy("Calendar event not deleted"),
+    ),
+    "calendar_feed_reset": (
+        gettext_lazy("Calendar feed link renewed"),
+        gettext_lazy("Calendar feed link not renewed"),
+    ),
+    "calendar_feed_delete": (
+        gettext_lazy("Calendar feed link turned off"),
+        gettext_lazy("Calendar feed link not turned off"),
+    ),
 }
 
 # The login factors and step-up methods, as words inside a combination ("face + password").
@@ -211,12 +270,67 @@ REASONS: dict[str, Promise] = {
     "password_too_short": gettext_lazy("Password too short"),
     "password_too_common": gettext_lazy("Password too common"),
     "password_entirely_numeric": gettext_lazy("Password only digits"),
+    # The workplace (`peeka.workplace.*`).
+    "bad_key": gettext_lazy("Wrong device key"),
+    "face_failures": gettext_lazy("Failed face attempts"),
+    "approval_invalid": gettext_lazy("Approval not valid"),
+    "comment_required": gettext_lazy("No reason given for the rejection"),
+    "comment_too_long": gettext_lazy("Comment too long"),
+    "correction_date": gettext_lazy("Correction outside the allowed days"),
+    "decision_invalid": gettext_lazy("Neither approve nor reject"),
+    "document_choice": gettext_lazy("Not one of the options"),
+    "document_date": gettext_lazy("Not a valid date or time"),
+    "document_invalid": gettext_lazy("Document not valid"),
+    "document_locked": gettext_lazy("Document locked (not a draft)"),
+    "document_number": gettext_lazy("Not a whole number"),
+    "document_required": gettext_lazy("A required field was empty"),
+    "document_state": gettext_lazy("Not allowed in the document's state"),
+    "document_title": gettext_lazy("Title not valid"),
+    "document_too_long": gettext_lazy("A value was too long"),
+    "form_unavailable": gettext_lazy("Form not in use"),
+    "leave_balance": gettext_lazy("Not enough leave left"),
+    "leave_cancelled": gettext_lazy("Leave cancelled already"),
+    "leave_dates": gettext_lazy("Leave dates not valid"),
+    "leave_no_working_day": gettext_lazy("No working day in the dates"),
+    "leave_started": gettext_lazy("Leave started already"),
+    "leave_type": gettext_lazy("Unknown type of leave"),
+    "line_invalid": gettext_lazy("Approval line not valid"),
+    "not_drafter": gettext_lazy("Not the drafter"),
+    "not_your_turn": gettext_lazy("Not this approver's turn"),
+    "schedule_span": gettext_lazy("Schedule times not valid"),
+    "schedule_thresholds": gettext_lazy("Schedule thresholds not valid"),
+    "workdays": gettext_lazy("Workdays not valid"),
+    "lockouts": gettext_lazy("Lockouts"),
+    "face_not_confirmed": gettext_lazy("No passed face check to punch with"),
+    "liveness_required": gettext_lazy("A liveness check is needed"),
+    "no_pin": gettext_lazy("No kiosk PIN set"),
+    "pin_disabled": gettext_lazy("Kiosk PIN locked"),
+    "pin_invalid": gettext_lazy("Not a valid PIN"),
+    "pin_reason": gettext_lazy("No reason given for not using the face"),
+    "pin_weak": gettext_lazy("PIN too easy to guess"),
+    "pin_wrong": gettext_lazy("Wrong employee number or PIN"),
+    "attachment_content": gettext_lazy("Attachment content does not match its type"),
+    "attachment_empty": gettext_lazy("Empty attachment"),
+    "attachment_invalid": gettext_lazy("Attachment not valid"),
+    "attachment_too_large": gettext_lazy("Attachment too large"),
+    "attachment_type": gettext_lazy("Attachment type not allowed"),
+    "attachments_too_many": gettext_lazy("Too many attachments"),
+    "notice_forbidden": gettext_lazy("Not allowed to post this"),
+    "notice_invalid": gettext_lazy("Post not valid"),
+    "message_forbidden": gettext_lazy("Not allowed to message this department"),
+    "message_invalid": gettext_lazy("Message not valid"),
+    "event_forbidden": gettext_lazy("Not allowed to change this calendar"),
+    "event_invalid": gettext_lazy("Calendar event not valid"),
+    "event_rule_invalid": gettext_lazy("Repeat rule not valid"),
+    "event_rule_never": gettext_lazy("Repeat rule gives no date"),
+    "event_rule_too_frequent": gettext_lazy("Repeats more often than daily"),
 }
 
 LOCKOUT_KINDS: dict[str, Promise] = {
     "face": gettext_lazy("Face login"),
     "otp": gettext_lazy("One-time codes"),
     "password": gettext_lazy("Password"),
+    "kiosk_pin": gettext_lazy("Kiosk PIN"),
 }
 """`Lockout.kind` (a `LockoutRule.kind`) in words."""
 

@@ -282,6 +282,11 @@ def _duration(seconds: int) -> str:
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
+def lockout_reset(*, user: AbstractBaseUser, rule: LockoutRule) -> None:
+    """`rule`'s kind may be tried again, a disabled one too: its secret was just replaced."""
+    Lockout.objects.filter(user_id=user.pk, kind=rule.kind).delete()
+
+
 def lockouts_reset(*, user: AbstractBaseUser) -> None:
     """Every kind may be tried again: the owner proved themselves by changing the password."""
     Lockout.objects.filter(user_id=user.pk).delete()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+import holidays
 from django.core.exceptions import ImproperlyConfigured
 
 from peeka.web.redact import without_password
@@ -124,6 +125,10 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("PEEKA_DATA_DIR") or "~/.local/share/peeka").expanduser()
+PEEKA_ATTACHMENTS_DIR = Path(
+    env_str("PEEKA_ATTACHMENTS_DIR") or DATA_DIR / "attachments"
+).expanduser()
+"""Files attached to notice-board posts, outside the web root, under random names (0600)."""
 
 
 def _secret_key() -> str:
@@ -163,7 +168,12 @@ INSTALLED_APPS = [
     "peeka.api",
     "peeka.workplace.org",
     "peeka.workplace.attendance",
+    "peeka.workplace.approvals",
     "peeka.workplace.leave",
+    "peeka.workplace.dashboards",
+    "peeka.workplace.calendar",
+    "peeka.workplace.messages",
+    "peeka.workplace.notices",
     "peeka.web",
 ]
 
@@ -270,6 +280,13 @@ if TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(
         f"PEEKA_TIME_ZONE={TIME_ZONE!r} is not a time zone name; use e.g. Asia/Seoul or UTC"
     )
+PEEKA_HOLIDAY_COUNTRY = (env_str("PEEKA_HOLIDAY_COUNTRY") or "KR").strip().upper()
+"""The country whose public holidays the calendar shows and attendance observes (ISO 3166)."""
+if PEEKA_HOLIDAY_COUNTRY not in holidays.list_supported_countries():
+    raise ImproperlyConfigured(
+        f"PEEKA_HOLIDAY_COUNTRY={PEEKA_HOLIDAY_COUNTRY!r} is not a country the holidays package "
+        "knows; use a two-letter ISO 3166 code such as KR, CN or US"
+    )
 USE_I18N = True
 USE_TZ = True
 
@@ -373,11 +390,14 @@ PEEKA_RATE_LIMITS = {
     "challenge": 12,
     "challenge_key": 120,
     "challenge_user": 6,
+    "kiosk_pin": 30,
+    "kiosk_setup": 10,
 }
 """Requests per minute: face requests (every step of a challenge is one), framing hints (the
 camera page asks at most every 0.7 s before it records) and password logins per client IP,
-API calls per API key; liveness challenges started per client IP, per API key and per claimed
-name (which also counts each toward the account's face lockout)."""
+API calls per API key; liveness challenges started per client IP, per API key or kiosk device
+and per claimed name (which also counts each toward the account's face lockout); PIN punches
+per kiosk device, and tries of a kiosk's device key per client IP."""
 PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
 """Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
 PEEKA_LIVENESS = env_bool("PEEKA_LIVENESS", True)

@@ -87,7 +87,12 @@ def test_the_schema_and_docs_are_served_without_a_cdn(db: None) -> None:
     assert set(spec["paths"]) == {
         "/api/v1/enrollments", "/api/v1/verify", "/api/v1/identify", "/api/v1/enrollments/{user}",
         "/api/v1/liveness/challenges", "/api/v1/liveness/challenges/{challenge_id}/frames",
+        # The workplace's kiosk devices (their own X-Device-Key).
+        "/api/v1/workplace/challenges", "/api/v1/workplace/challenges/{challenge_id}/frames",
+        "/api/v1/workplace/punch",
     }  # fmt: skip
+    schemes = spec["components"]["securitySchemes"]
+    assert {s["name"] for s in schemes.values()} == {"X-API-Key", "X-Device-Key"}
     docs = Client().get("/api/v1/docs").text
     assert "swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert "https://" not in docs.split("<body")[0]

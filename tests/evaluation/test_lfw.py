@@ -125,6 +125,9 @@ def test_calibrate_writes_a_threshold_the_verify_command_uses(
         "1",
         "--output",
         str(output),
+        # The four runs below extract the same images: the first fills the cache.
+        "--cache",
+        str(tmp_path / "descriptors"),
     ]
     assert main([*args, "--far", "1e-4"]) == 2  # too few impostors to resolve 1e-4
     assert "cannot resolve" in capsys.readouterr().out

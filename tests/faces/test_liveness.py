@@ -6,19 +6,15 @@ user, a pasted hand and a photo fail; and production refuses the test-only fixed
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from PIL import Image
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from peeka.accounts.models import User
@@ -31,43 +27,15 @@ from peeka.faces.models import FaceTemplate, LivenessChallenge
 from peeka.faces.services import matching
 from peeka.faces.services.protection import engine_for, enrollment_model, scheme_for
 from peeka.security.models import AuditEvent
-from tests.webapp import PASSWORD, FrozenClock, logged_in, reauthenticated
-
-UPLOAD_SECONDS = 0.4
-
-
-def jpegs(frames: Sequence[RGBImage]) -> list[bytes]:
-    out = []
-    for frame in frames:
-        picture = Image.fromarray(frame)
-        picture.thumbnail((640, 480))
-        buffer = io.BytesIO()
-        picture.save(buffer, "JPEG", quality=88)
-        out.append(buffer.getvalue())
-    return out
-
-
-@pytest.fixture(scope="module")
-def webcam(liveness_dir: Path) -> list[RGBImage]:
-    """The webcam clip's first 90 frames (blinks at frames 29-35 and 56-61)."""
-    return list(video_frames(liveness_dir / "face_video" / "tfjs_facemesh_input.mp4", stop=90))
-
-
-@pytest.fixture(scope="module")
-def blink(webcam: list[RGBImage]) -> list[bytes]:
-    """One step's recording at 10 fps, as a browser sends it: open eyes, a blink, open."""
-    return jpegs(webcam[15:45:3])
-
-
-@pytest.fixture(scope="module")
-def blink_again(webcam: list[RGBImage]) -> list[bytes]:
-    return jpegs(webcam[45:75:3])
-
-
-@pytest.fixture(scope="module")
-def look(webcam: list[RGBImage]) -> list[bytes]:
-    """Looking at the camera (an enrollment's last step)."""
-    return jpegs(webcam[63:90:3])
+from tests.webapp import (
+    PASSWORD,
+    FrozenClock,
+    jpegs,
+    logged_in,
+    reauthenticated,
+    recorded,
+    uploads,
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +51,6 @@ def waved_photo(liveness_dir: Path) -> list[bytes]:
 def blink_only(settings: SettingsWrapper, clock: FrozenClock) -> None:
     settings.PEEKA_LIVENESS = True
     settings.PEEKA_LIVENESS_FIXED_STEPS = ["blink"]
-
-
-def _files(frames: list[bytes]) -> list[SimpleUploadedFile]:
-    return [SimpleUploadedFile(f"f{i}.jpg", f, "image/jpeg") for i, f in enumerate(frames)]
-
-
-def recorded(frames: list[bytes], clock: FrozenClock, *, skew_ms: int = 0) -> dict[str, object]:
-    """A step's frames as the page sends them: recorded at 10 fps from now on (the client's
-    clock runs with the server's, `skew_ms` off), arriving once recorded and uploaded."""
-    start = round(clock.now * 1000) + skew_ms
-    clock.now += (len(frames) - 1) / 10 + UPLOAD_SECONDS
-    stamps = [start + 100 * i for i in range(len(frames))]
-    return {"frames": _files(frames), "timestamps": ",".join(map(str, stamps))}
 
 
 def challenge(client: Client, **fields: str) -> dict[str, object]:
@@ -434,10 +389,10 @@ def test_step_up_by_face_needs_the_live_user_and_expires(
 
 def test_without_a_challenge_nothing_enrolls_or_logs_in(alice: User, blink: list[bytes]) -> None:
     client = reauthenticated(alice)
-    response = client.post("/face/enroll/frames/", {"frames": _files(blink[:5]), "consent": "2"})
+    response = client.post("/face/enroll/frames/", {"frames": uploads(blink[:5]), "consent": "2"})
     assert response.status_code == 400 and not FaceTemplate.objects.exists()
     response = Client().post(
-        "/face/login/frame/", {"frame": _files(blink[:1])[0], "username": "alice"}
+        "/face/login/frame/", {"frame": uploads(blink[:1])[0], "username": "alice"}
     )
     assert response.status_code == 403
     assert challenge(Client(), purpose="enroll")["status"] == 403  # not logged in
@@ -452,7 +407,7 @@ def test_the_api_reveals_steps_and_its_challenge_vouches_once_for_verify_and_ide
     other_key = ApiClient.create("other-app")[1]
     headers = {"X-API-Key": key}
     client = Client()
-    enrolled = client.post("/api/v1/enrollments", {"user": "p1", "images": _files(look[:3])},
+    enrolled = client.post("/api/v1/enrollments", {"user": "p1", "images": uploads(look[:3])},
                            headers=headers)  # fmt: skip
     assert enrolled.status_code == 201
 
@@ -490,7 +445,7 @@ def test_the_api_reveals_steps_and_its_challenge_vouches_once_for_verify_and_ide
     elsewhere = start(use=other_key)  # that client has no subjects: nobody to find
     assert frames(elsewhere, blink, use=other_key)["passed"] is False
     assert "not_found" in str(frames(one, blink, use=other_key))
-    data = {"frames": _files(blink[:6]), "timestamps": "1,x"}
+    data = {"frames": uploads(blink[:6]), "timestamps": "1,x"}
     bad = client.post(f"/api/v1/liveness/challenges/{start()}/frames", data, headers=headers)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_timestamps"
 

@@ -5,7 +5,8 @@ violations, and signing a browser in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from peeka.biometrics.liveness import video_frames
 
@@ -155,3 +157,47 @@ def widest_elements(page: Page, limit: int = 5) -> list[str]:
         limit,
     )
     return found
+
+
+TRIES = 3
+"""Face checks a person would retry: the fake camera loops a recording with blinks at fixed
+moments, and a recording window can fall between them."""
+DEAD_ENDS = frozenset({"denied", "nocamera"})
+
+
+def capture_state(page: Page) -> str:
+    state = page.locator("[data-capture]").get_attribute("data-capture-state", timeout=1_000)
+    return state or ""
+
+
+def face_check(page: Page, done: Callable[[Page], bool]) -> None:
+    """Press `#start` until `done(page)` is true, at most `TRIES` times: a try that ends in the
+    `failure` state with `#start` enabled is retried; a camera that is denied or missing
+    fails at once."""
+    for _ in range(TRIES):
+        expect(page.locator("#start")).to_be_enabled()  # the camera is ready
+        page.click("#start")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+            try:
+                if done(page):
+                    return
+                state = capture_state(page)
+                if state in DEAD_ENDS:
+                    raise AssertionError(f"camera {state}: {page.inner_text('#status')}")
+                if state == "failure" and page.locator("#start").is_enabled():
+                    break  # this try failed
+            except PlaywrightError:
+                continue  # the page is navigating
+        else:
+            break
+    raise AssertionError(f"the face check did not pass in {TRIES} tries: {page.url}")
+
+
+def open_menu(page: Page) -> None:
+    """On a narrow screen the navigation is folded behind the menu button: open it."""
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+        expect(page.locator("#navigation")).to_be_visible()

@@ -1,6 +1,7 @@
 """`make screenshots` (`python -m tests.web.screenshots`): the README's pictures of the main
 pages, in English and Korean at 1280 px (and the login page at 390 px), written to
-docs/screenshots/<language>-<page>.png.
+docs/screenshots/<language>-<page>.png; and of the workplace, as the members of `peeka org
+demo`'s company see it (workplace-*.png), with the kiosk set up with the demo's device key.
 
 Peeka runs as users start it (`peeka serve` on a free 127.0.0.1 port) on a throwaway
 database, key vault and secret key in a temporary folder. Two demo accounts: "demo", whose
@@ -21,11 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
     from peeka.accounts.models import User
 
@@ -37,7 +40,7 @@ LANGUAGES = ("en", "ko")
 VISITOR_PAGES = {"home": "/", "login": "/accounts/login/", "face-login": "/face/login/"}
 NEWCOMER_PAGES = {"enroll": "/face/enroll/"}
 MEMBER_PAGES = {"security": "/accounts/security/", "face-data": "/face/mine/"}
-CAMERA_PAGES = frozenset({"face-login", "enroll"})
+CAMERA_PAGES = frozenset({"face-login", "enroll", "workplace-kiosk", "workplace-approval"})
 CAMERA_CROP = (70, 10, 390, 330)
 """The part of the 512x512 astronaut photo the fake camera shows (head and shoulders)."""
 
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         _configure(folder)
         newcomer, member = _accounts()
+        workplace = _workplace()
         port = _free_port()
         log = folder / "server.log"
         with log.open("wb") as out:
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
         try:
             _wait_until_up(port, server, log)
-            errors = _take(f"http://{HOST}:{port}", folder, args.out, newcomer, member)
+            errors = _take(f"http://{HOST}:{port}", folder, args.out, newcomer, member, workplace)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -142,6 +146,36 @@ def _accounts() -> tuple[User, User]:
     return newcomer, member
 
 
+@dataclass(frozen=True)
+class Workplace:
+    pages: dict[str, tuple[str, str]]
+    """Page name: (the member's username, the path)."""
+    kiosk_key: str
+
+
+def _workplace() -> Workplace:
+    """The demo company; which member sees which page (their username, the page's path), and
+    the kiosk's device key."""
+    from peeka.workplace.demo import demo_create
+    from peeka.workplace.leave.models import LeaveBooking
+
+    made = demo_create()
+    leave = LeaveBooking.objects.get(document=made.documents["approved"])
+    pages = {
+        "workplace-day": ("demo.minji", "/workplace/dashboards/"),
+        "workplace-calendar": ("demo.minji", f"/workplace/calendar/?month={leave.start:%Y-%m}"),
+        "workplace-timesheet": ("demo.minji", "/workplace/attendance/timesheet/"),
+        "workplace-approval": (
+            "demo.junho",
+            f"/workplace/approvals/{made.documents['in_progress']}/",
+        ),
+        "workplace-signed": ("demo.junho", f"/workplace/approvals/{made.documents['approved']}/"),
+        "workplace-company": ("demo.hana", "/workplace/dashboards/company/"),
+        "workplace-security": ("demo.hana", "/workplace/dashboards/security/"),
+    }
+    return Workplace(pages, made.kiosk_key)
+
+
 def _session(user: User, base_url: str) -> dict[str, str]:
     """A session cookie of `user`, just stepped up (as after the password again), so the
     enrollment page opens."""
@@ -161,9 +195,15 @@ def _session(user: User, base_url: str) -> dict[str, str]:
             "url": base_url}  # fmt: skip
 
 
-def _take(base_url: str, folder: Path, out: Path, newcomer: User, member: User) -> list[str]:
+def _take(
+    base_url: str,
+    folder: Path,
+    out: Path,
+    newcomer: User,
+    member: User,
+    workplace: Workplace,
+) -> list[str]:
     from PIL import Image
-    from playwright.sync_api import BrowserContext
 
     from tests.web.chromium import chromium, new_context, still_clip, watch
 
@@ -198,7 +238,29 @@ def _take(base_url: str, folder: Path, out: Path, newcomer: User, member: User) 
                 for name, path in pages.items():
                     shoot(context, name, path, language)
                 context.close()
+            _workplace_pages(browser, base_url, language, workplace, shoot)
     return errors
+
+
+def _workplace_pages(
+    browser: Browser,
+    base_url: str,
+    language: str,
+    workplace: Workplace,
+    shoot: Callable[[BrowserContext, str, str, str], None],
+) -> None:
+    from peeka.accounts.models import User
+    from tests.web.chromium import new_context
+
+    for name, (username, path) in workplace.pages.items():
+        context = new_context(browser, language, DESKTOP)
+        context.add_cookies([_session(User.objects.get(username=username), base_url)])  # type: ignore[list-item]
+        shoot(context, name, path, language)
+        context.close()
+    kiosk = new_context(browser, language, DESKTOP)
+    kiosk.add_cookies([{"name": "peeka_kiosk", "value": workplace.kiosk_key, "url": base_url}])
+    shoot(kiosk, "workplace-kiosk", "/workplace/kiosk/", language)
+    kiosk.close()
 
 
 def _camera_ready(page: Page) -> None:

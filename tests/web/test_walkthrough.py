@@ -11,14 +11,10 @@ success, failure, denied, nocamera), the `#start` button, `#status` and `#prompt
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from pytest_django.fixtures import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
@@ -28,29 +24,16 @@ from tests.web.chromium import (
     DESKTOP,
     PHONE,
     chromium,
+    face_check,
     live_clip,
     needs_chromium,
     new_context,
+    open_menu,
     watch,
 )
 from tests.webapp import PASSWORD
 
 pytestmark = [needs_chromium, pytest.mark.slow]
-
-TRIES = 3
-"""Face checks a person would retry: the fake camera loops a recording with blinks at fixed
-moments, and a recording window can fall between them."""
-DEAD_ENDS = frozenset({"denied", "nocamera"})
-
-
-@pytest.fixture
-def async_unsafe() -> Iterator[None]:
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test run
-    # between browser steps, never concurrently with them.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
 
 COUNT_FRAMES = """(() => {
   const append = FormData.prototype.append;
@@ -64,44 +47,6 @@ COUNT_FRAMES = """(() => {
   };
 })();"""
 """Test instrumentation: each face-check answer's frame count, kept in session storage."""
-
-
-def capture_state(page: Page) -> str:
-    state = page.locator("[data-capture]").get_attribute("data-capture-state", timeout=1_000)
-    return state or ""
-
-
-def face_check(page: Page, done: Callable[[Page], bool]) -> None:
-    """Press `#start` until `done(page)` is true, at most `TRIES` times: a try that ends in the
-    `failure` state with `#start` enabled is retried; a camera that is denied or missing
-    fails at once."""
-    for _ in range(TRIES):
-        expect(page.locator("#start")).to_be_enabled()  # the camera is ready
-        page.click("#start")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            page.wait_for_timeout(250)
-            try:
-                if done(page):
-                    return
-                state = capture_state(page)
-                if state in DEAD_ENDS:
-                    raise AssertionError(f"camera {state}: {page.inner_text('#status')}")
-                if state == "failure" and page.locator("#start").is_enabled():
-                    break  # this try failed
-            except PlaywrightError:
-                continue  # the page is navigating
-        else:
-            break
-    raise AssertionError(f"the face check did not pass in {TRIES} tries: {page.url}")
-
-
-def open_menu(page: Page) -> None:
-    """On a narrow screen the navigation is folded behind the menu button: open it."""
-    toggler = page.locator(".navbar-toggler")
-    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
-        toggler.click()
-        expect(page.locator("#navigation")).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)

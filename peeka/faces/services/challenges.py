@@ -80,6 +80,7 @@ def challenge_issue(
     claimed: str = "",
     api_client_id: int | None = None,
     accountable: bool = False,
+    scope: str = "",
 ) -> LivenessChallenge:
     """A stored challenge with its first step revealed now. An enrollment ends with a "look at
     the camera" step, whose frames enroll. `claimed` is the name asked for: with no `user`
@@ -102,6 +103,7 @@ def challenge_issue(
         user=user,
         claimed=claimed,
         api_client_id=api_client_id,
+        scope=scope,
         accountable=accountable,
         issued_at=drawn.issued_at,
         expires_at=drawn.expires_at,
@@ -255,14 +257,24 @@ def _references_erase() -> None:
 
 
 def challenge_consume(
-    *, challenge_id: str, user: User | None = None, api_client_id: int | None = None
+    *,
+    challenge_id: str,
+    user: User | None = None,
+    api_client_id: int | None = None,
+    scope: str = "",
 ) -> LivenessChallenge | None:
     """The passed, unexpired challenge `challenge_id` if it vouches for `user` (or, for the
     API, was made by that client), marked consumed so it vouches for nothing else."""
     with transaction.atomic():
         row = (
             LivenessChallenge.objects.select_for_update()
-            .filter(pk=challenge_id, passed=True, consumed=False, api_client_id=api_client_id)
+            .filter(
+                pk=challenge_id,
+                passed=True,
+                consumed=False,
+                api_client_id=api_client_id,
+                scope=scope,
+            )
             .first()
         )
         if row is None or now() > row.expires_at + settings.PEEKA_LIVENESS_TTL:

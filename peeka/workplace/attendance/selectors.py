@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zoneinfo
+from dataclasses import dataclass
 
 from django.conf import settings
 
-from peeka.workplace.attendance.models import Direction, KioskDevice, Punch
-from peeka.workplace.attendance.services import key_hash
+from peeka.workplace.attendance.models import (
+    OPEN_SHIFT_HOURS,
+    Direction,
+    KioskDevice,
+    KioskPin,
+    Punch,
+)
 from peeka.workplace.org.models import Member
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def kiosk_find(*, key: str) -> KioskDevice | None:
@@ -17,6 +28,11 @@ def kiosk_find(*, key: str) -> KioskDevice | None:
     if not key or len(key) > 200:
         return None
     return KioskDevice.objects.filter(key_hash=key_hash(key), active=True).first()
+
+
+def member_zone(member: Member) -> str:
+    """The member's time zone: their account's setting, else the deployment's."""
+    return str(getattr(member.user, "time_zone", "") or settings.TIME_ZONE)
 
 
 def _day_bounds(day: dt.date, zone: str | None = None) -> tuple[dt.datetime, dt.datetime]:
@@ -53,3 +69,45 @@ def hours_on(*, member: Member, day: dt.date, zone: str | None = None) -> float:
     if opened is not None:
         total += min(end, dt.datetime.now(dt.UTC)) - opened
     return round(max(total, dt.timedelta()).total_seconds() / 3600, 2)
+
+
+def pin_exists(*, member: Member) -> bool:
+    return KioskPin.objects.filter(member=member).exists()
+
+
+@dataclass(frozen=True)
+class MyAttendance:
+    """The member's attendance as their page shows it, in their time zone."""
+
+    clocked_in: bool
+    hours_today: float
+    hours_week: float
+    punches: list[Punch]
+    """This week's punches, newest first."""
+
+
+def my_attendance(*, member: Member, today: dt.date | None = None) -> MyAttendance:
+    zone = member_zone(member)
+    tz = zoneinfo.ZoneInfo(zone)
+    today = today or dt.datetime.now(tz).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    days = [monday + dt.timedelta(days=i) for i in range((today - monday).days + 1)]
+    start, _ = _day_bounds(monday, zone)
+    _, end = _day_bounds(today, zone)
+    punches = list(
+        Punch.objects.filter(member=member, at__gte=start, at__lt=end)
+        .select_related("device")
+        .order_by("-at", "-pk")
+    )
+    last = Punch.objects.filter(member=member).order_by("-at", "-pk").first()
+    clocked_in = (
+        last is not None
+        and last.direction == Direction.IN
+        and dt.datetime.now(dt.UTC) - last.at <= dt.timedelta(hours=OPEN_SHIFT_HOURS)
+    )
+    return MyAttendance(
+        clocked_in=clocked_in,
+        hours_today=hours_on(member=member, day=today, zone=zone),
+        hours_week=round(sum(hours_on(member=member, day=d, zone=zone) for d in days), 2),
+        punches=punches,
+    )

@@ -9,3 +9,9 @@ class LeaveConfig(AppConfig):
     label = "leave"
     verbose_name = gettext_lazy("Leave")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Leave requests and cancellations are approval documents (their effect lives here).
+        from peeka.workplace.leave.approval import register
+
+        register()

@@ -25,6 +25,7 @@ class EntryKind(models.TextChoices):
     USE = "use", gettext_lazy("Taken")
     EXPIRY = "expiry", gettext_lazy("Expired")
     ADJUSTMENT = "adjustment", gettext_lazy("Adjusted")
+    RETURN = "return", gettext_lazy("Returned (leave cancelled)")
 
 
 class AppendOnlyError(Exception):
@@ -54,6 +55,11 @@ class LeaveEntry(models.Model):
                 condition=models.Q(kind="grant") & ~models.Q(period=""),
                 name="leave_one_grant_per_period",
             ),
+            models.UniqueConstraint(
+                fields=["member", "period"],
+                condition=models.Q(kind="expiry") & ~models.Q(period=""),
+                name="leave_one_expiry_per_period",
+            ),
             models.CheckConstraint(condition=~models.Q(half_days=0), name="leave_entry_not_zero"),
         ]
 
@@ -67,3 +73,76 @@ class LeaveEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.kind} {self.half_days:+d} ({self.on_date})"
+
+
+HALF_DAY_TYPES = frozenset({LeaveType.HALF_MORNING, LeaveType.HALF_AFTERNOON})
+BALANCE_TYPES = frozenset({LeaveType.ANNUAL, *HALF_DAY_TYPES})
+"""The types taken from the annual leave balance; sick and special leave are counted apart."""
+
+
+class LeaveBooking(models.Model):
+    """Leave that was approved: its working days, shown on the calendar and the timesheets.
+    Taking it wrote a "taken" ledger row (for the balance types); cancelling it writes a
+    "returned" row and marks the booking, never deletes it."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=gettext_lazy("member"), on_delete=models.PROTECT, related_name="+"
+    )
+    leave_type = models.CharField(gettext_lazy("type"), max_length=12, choices=LeaveType.choices)
+    start = models.DateField(gettext_lazy("first day"))
+    end = models.DateField(gettext_lazy("last day"))
+    half_days = models.PositiveIntegerField(gettext_lazy("half days"))
+    """The working days it covers, in half days (weekends and public holidays not counted)."""
+    document = models.PositiveIntegerField(gettext_lazy("approval document"), null=True)
+    """The id of the approval document that granted it (approvals own the documents)."""
+    cancelled_at = models.DateTimeField(gettext_lazy("cancelled"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("leave booking")
+        verbose_name_plural = gettext_lazy("leave bookings")
+        ordering = ["-start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="leave_booking_dates"
+            ),
+            models.UniqueConstraint(fields=["document"], name="leave_booking_one_per_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.leave_type} {self.start}..{self.end}"
+
+
+class LeavePolicy(models.Model):
+    """The annual leave rules, one row, edited by the administrator; without it the Korean
+    statutory rules apply (`policy.STATUTORY`). A change applies to grants and expiries not in
+    the ledger yet."""
+
+    first_year_max = models.PositiveSmallIntegerField(
+        gettext_lazy("days in the first year (one a month, at most)"), default=11
+    )
+    base_days = models.PositiveSmallIntegerField(
+        gettext_lazy("days at the first anniversary"), default=15
+    )
+    every_years = models.PositiveSmallIntegerField(
+        gettext_lazy("one more day every … years"),
+        default=2,
+        help_text=gettext_lazy("0: never more."),
+    )
+    max_days = models.PositiveSmallIntegerField(gettext_lazy("days a year at most"), default=25)
+    expires = models.BooleanField(
+        gettext_lazy("leave left at an anniversary expires"), default=True
+    )
+
+    class Meta:
+        verbose_name = gettext_lazy("leave policy")
+        verbose_name_plural = gettext_lazy("leave policy")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_days__gte=models.F("base_days")),
+                name="leave_policy_max_at_least_base",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(gettext_lazy("Leave policy"))

@@ -11,6 +11,7 @@ import zoneinfo
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from peeka.accounts.models import User
 from peeka.cli import main
@@ -133,13 +134,26 @@ def test_the_demo_company_is_a_living_one_and_is_made_once(
     hana = next(m for m in made["members"] if m["role"] == "hr_admin")
     assert User.objects.get(username=hana["username"]).check_password(hana["password"])
     assert selectors.kiosk_find(key=made["kiosk_key"]) is not None
-    # Five working days, each member in and out once a day.
-    assert made["punches"] == Punch.objects.count() == 7 * 5 * 2
-    directions = list(Punch.objects.order_by("at").values_list("direction", flat=True))
+    # Five working days, each member in and out once a day; on a weekday after 09:30, six of
+    # the seven have come in this morning.
+    today = timezone.localtime().date()
+    week = Punch.objects.filter(at__date__lt=today)
+    assert made["punches"] == Punch.objects.count() and week.count() == 7 * 5 * 2
+    directions = list(week.order_by("at").values_list("direction", flat=True))
     assert directions.count("in") == directions.count("out") == 35
+    assert Punch.objects.exclude(pk__in=week).count() in (0, 6)
+    assert set(Punch.objects.exclude(pk__in=week).values_list("direction", flat=True)) <= {"in"}
     assert not Punch.objects.filter(open_shift=True).exists()
     # Everyone hired before today has statutory leave in the ledger.
     assert all(leave_balance(member=m).half_days > 0 for m in Member.objects.all())
+    # An approval document in every state; the approved leave is numbered and booked.
+    from peeka.workplace.approvals.models import Document
+    from peeka.workplace.leave.models import LeaveBooking
+
+    documents = {Document.objects.get(pk=pk).state: pk for pk in made["documents"].values()}
+    assert set(documents) == {"draft", "in_progress", "approved", "rejected", "withdrawn"}
+    approved = Document.objects.get(pk=documents["approved"])
+    assert approved.number and LeaveBooking.objects.filter(document=approved.pk).exists()
     assert main(["org", "demo"]) == 2
     assert "[demo_exists]" in capsys.readouterr().err
     assert Member.objects.count() == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -82,3 +83,88 @@ def test_ledger_rows_are_never_changed_or_deleted(minji: Member) -> None:
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         LeaveEntry.objects.create(member=minji, kind=EntryKind.USE, half_days=0, on_date=HIRED)
+
+
+@pytest.mark.django_db
+def test_booked_leave_is_spent_at_once_and_cancelling_gives_it_back(minji: Member) -> None:
+    """Working days only (weekends and Chuseok 2026-09-24..26 are free); leave booked for a
+    later date already counts, so an earlier request cannot spend it twice; a half day is
+    one half; cancelling before the start returns the days, once."""
+    services.leave_adjust(member=minji, half_days=8, on_date=dt.date(2026, 1, 1), note="grant")
+    plan = services.leave_plan(
+        member=minji, leave_type="annual", start=dt.date(2026, 9, 21), end=dt.date(2026, 9, 27)
+    )
+    assert plan.days == [dt.date(2026, 9, 21), dt.date(2026, 9, 22), dt.date(2026, 9, 23)]
+    october = services.leave_book(
+        member=minji, leave_type="annual", start=dt.date(2026, 10, 13), end=dt.date(2026, 10, 15),
+        document=None,
+    )  # fmt: skip
+    assert october.half_days == 6
+    assert selectors.leave_balance(member=minji, on=dt.date(2026, 9, 1)).half_days == 2
+    with pytest.raises(services.LeaveError) as refused:
+        services.leave_plan(member=minji, leave_type="annual", start=dt.date(2026, 9, 1),
+                            end=dt.date(2026, 9, 2))  # fmt: skip
+    assert refused.value.code == "leave_balance"
+    half = services.leave_plan(member=minji, leave_type="half_am", start=dt.date(2026, 9, 1),
+                               end=dt.date(2026, 9, 1))  # fmt: skip
+    assert half.half_days == 1
+    with pytest.raises(services.LeaveError):
+        services.leave_plan(member=minji, leave_type="half_pm", start=dt.date(2026, 9, 1),
+                            end=dt.date(2026, 9, 2))  # fmt: skip
+    with pytest.raises(services.LeaveError):  # a weekend holds no working day
+        services.leave_plan(member=minji, leave_type="sick", start=dt.date(2026, 9, 26),
+                            end=dt.date(2026, 9, 27))  # fmt: skip
+    # Cancelling leave that has not started gives it back, once.
+    ahead = services.working_days(
+        start=dt.date.today() + dt.timedelta(days=3), end=dt.date.today() + dt.timedelta(days=14)
+    )[0]
+    coming = services.leave_book(
+        member=minji, leave_type="half_pm", start=ahead, end=ahead, document=None
+    )
+    assert selectors.leave_balance(member=minji).half_days == 1
+    services.leave_cancel(booking=coming)
+    assert selectors.leave_balance(member=minji).half_days == 2
+    with pytest.raises(services.LeaveError) as twice:
+        services.leave_cancel(booking=coming)
+    assert twice.value.code == "leave_cancelled"
+    with pytest.raises(services.LeaveError) as started:
+        services.leave_cancel(booking=services.leave_book(
+            member=minji, leave_type="sick", start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 5),
+            document=None))  # fmt: skip
+    assert started.value.code == "leave_started"
+
+
+def test_what_is_left_at_an_anniversary_expires_once(minji: Member) -> None:
+    """Hired 2024-03-02: the first year's 11 days less 3 taken expire on 2025-03-02 (8 days);
+    the 15 days granted that day less 2 taken expire on 2026-03-02 (13 days)."""
+    services.leave_accrue(member=minji, through=dt.date(2026, 3, 2))
+    taken = [dt.date(2024, 10, 7), dt.date(2024, 10, 8), dt.date(2024, 10, 10),
+             dt.date(2025, 7, 1), dt.date(2025, 7, 2)]  # fmt: skip
+    for day in taken:
+        services.leave_book(member=minji, leave_type="annual", start=day, end=day, document=None)
+    assert services.leave_expire(member=minji, through=dt.date(2026, 3, 2)) == 2
+    assert services.leave_expire(member=minji, through=dt.date(2026, 3, 2)) == 0
+    expiries = LeaveEntry.objects.filter(kind=EntryKind.EXPIRY).order_by("on_date")
+    assert list(expiries.values_list("on_date", "half_days", "period")) == [
+        (dt.date(2025, 3, 2), -2 * 8, "X01"),
+        (dt.date(2026, 3, 2), -2 * 13, "X02"),
+    ]
+    # What is left is the grant of the second anniversary: 15 days from 2026-03-02.
+    assert selectors.leave_balance(member=minji).half_days == 2 * 15
+
+
+@pytest.mark.django_db
+def test_the_administrators_policy_and_the_daily_command(
+    minji: Member, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from peeka.cli import main
+    from peeka.workplace.leave.models import LeavePolicy
+
+    LeavePolicy.objects.create(first_year_max=0, base_days=20, every_years=0, max_days=20,
+                               expires=False)  # fmt: skip
+    assert main(["org", "leave", "--through", "2026-03-02", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["members"], report["grants"], report["expiries"]) == (1, 2, 0)
+    assert selectors.leave_balance(member=minji).half_days == 2 * 40  # 20 + 20, no expiry
+    assert main(["org", "leave", "--through", "2026-03-02"]) == 0  # twice: nothing more
+    assert "0 grants and 0 expiries" in capsys.readouterr().out

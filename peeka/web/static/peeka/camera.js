@@ -258,7 +258,8 @@ const Peeka = (() => {
 
     // The whole liveness round trip: a countdown, a challenge, then each step the server
     // reveals, performed and sent with `fields`, until the server answers without a next step.
-    // Resolves to the server's JSON answer, or {message} when no challenge could be had.
+    // Resolves to the server's JSON answer with the challenge's id (`challenge`), or {message}
+    // when no challenge could be had.
     async liveCheck({ challengeUrl, challengeFields, sendUrl, fields }) {
       this.showFraming(null);
       await this.countdown(3, gettext("Get ready: look at the camera."));
@@ -274,7 +275,7 @@ const Peeka = (() => {
         recording.frames.forEach((blob, i) => form.append("frames", blob, `frame${i}.jpg`));
         form.append("timestamps", recording.timestamps.join(","));
         const { body } = await post(sendUrl, form);
-        if (!body.step) return body;
+        if (!body.step) return { ...body, challenge: issued.body.id };
         this.showSteps(body.count, body.index);
         if (this.moreTime && this.moreTime.checked) {
           await this.countdown(3, gettext("Well done. Get ready for the next step."));
@@ -311,6 +312,19 @@ const Peeka = (() => {
         await sleep(1000);
       }
       return null;
+    }
+
+    // Back to the start for the next person (a kiosk): nothing recorded, the button as it was.
+    reset() {
+      this.setState("idle");
+      this.showStep("");
+      this.count.textContent = "";
+      this.prompt.textContent = "";
+      this.steps.replaceChildren();
+      this.setBar(0);
+      this.button.textContent = this.startLabel;
+      this.say(this.idleText);
+      this.frameLoop();
     }
 
     succeed(text) {
