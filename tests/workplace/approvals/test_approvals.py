@@ -23,7 +23,7 @@ from peeka.workplace.approvals import services
 from peeka.workplace.approvals.models import ApprovalForm, Document, State, Step
 from peeka.workplace.leave.models import LeaveBooking
 from peeka.workplace.leave.selectors import leave_balance
-from peeka.workplace.leave.services import leave_adjust
+from peeka.workplace.leave.services import leave_adjust, working_days
 from peeka.workplace.org.models import Member, Role
 from peeka.workplace.org.services import department_create, member_create
 from tests.webapp import PASSWORD, FrozenClock, logged_in, recorded
@@ -70,8 +70,13 @@ def company(look: list[bytes]) -> dict[str, Member]:
 
 
 def next_monday() -> dt.date:
+    """A Monday at least a week ahead that begins two working days (no public holiday on it
+    or the Tuesday), so a two-day request takes exactly two days whenever the tests run."""
     today = timezone.localdate()
-    return today + dt.timedelta(days=7 - today.weekday() + 7)
+    monday = today + dt.timedelta(days=7 - today.weekday() + 7)
+    while len(working_days(start=monday, end=monday + dt.timedelta(days=1))) < 2:
+        monday += dt.timedelta(days=7)
+    return monday
 
 
 def leave_form() -> ApprovalForm:

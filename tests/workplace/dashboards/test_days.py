@@ -53,7 +53,8 @@ def test_the_members_day_shows_what_waits_for_them(company: dict[str, Member]) -
     outsider = logged_in(User.objects.get(username="outsider"))
     assert outsider.get("/workplace/dashboards/").status_code == 403
     leave_adjust(member=minji, half_days=21, on_date=dt.date(2026, 1, 1), note="grant")
-    punch_record(member=minji, method="face", at=timezone.now() - dt.timedelta(hours=2))
+    came_in = timezone.now() - dt.timedelta(hours=2)
+    punch_record(member=minji, method="face", at=came_in)
     document = approvals.document_draft(
         drafter=minji,
         form=ApprovalForm.objects.get(kind="general"),
@@ -65,7 +66,11 @@ def test_the_members_day_shows_what_waits_for_them(company: dict[str, Member]) -
     page = logged_in(minji.user).get("/workplace/dashboards/")
     day = page.context["day"]
     assert page.status_code == 200 and day.attendance.clocked_in is True
-    assert str(day.balance.days) == "10.5" and day.attendance.hours_today > 1.9
+    # Hours today run from the "in" (or from midnight, when it was yesterday) to now.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    expected = (timezone.now() - max(came_in, midnight)).total_seconds() / 3600
+    assert str(day.balance.days) == "10.5"
+    assert abs(day.attendance.hours_today - expected) < 0.05
     assert 'id="clock-state" data-state="in"' in page.content.decode()
     manager = logged_in(junho.user).get("/workplace/dashboards/")
     assert manager.context["day"].to_approve == [document]
