@@ -5,12 +5,13 @@ at that moment (`document_decide_step`), and is signed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from peeka.errors import PeekaError, gettext_noop
 from peeka.faces import flows
@@ -173,7 +174,7 @@ def document_submit(*, document: Document, actor: Member) -> Document:
     with transaction.atomic():
         row = _locked(document)
         _drafter_only(row, actor)
-        _transition(row, row.submit)
+        _transition(row.submit)
         if not row.steps.exists():
             raise ApprovalError(
                 gettext_noop("Add at least one approver first."), code="line_invalid"
@@ -197,7 +198,7 @@ def document_withdraw(*, document: Document, actor: Member) -> Document:
                 gettext_noop("An approver has decided already: it cannot be withdrawn."),
                 code="document_locked",
             )
-        _transition(row, row.withdraw)
+        _transition(row.withdraw)
         row.decided_at = timezone.now()
         row.save(update_fields=["state", "decided_at"])
         _history(row, actor, Action.WITHDRAWN)
@@ -230,15 +231,14 @@ def document_redraft(*, document: Document, actor: Member) -> Document:
         return new
 
 
-def _transition(document: Document, method: object) -> None:
-    from django_fsm import can_proceed
-
+def _transition(method: Callable[[], None]) -> None:
+    """Run a transition of the document's state machine, or refuse when its state has none."""
     if not can_proceed(method):
         raise ApprovalError(
             gettext_noop("The document is not in a state that allows this."),
             code="document_state",
         )
-    method()  # type: ignore[operator]
+    method()
 
 
 @dataclass(frozen=True)
@@ -315,12 +315,12 @@ def _decide(
         step.save()
         now = timezone.now()
         if decision == Decision.REJECTED:
-            _transition(row, row.reject)
+            _transition(row.reject)
             row.decided_at = now
             row.save(update_fields=["state", "decided_at"])
             _history(row, approver, Action.REJECTED, comment)
         elif not row.steps.filter(decision=Decision.PENDING).exists():
-            _transition(row, row.approve)
+            _transition(row.approve)
             row.decided_at = now
             row.number = _next_number(row)
             row.save(update_fields=["state", "decided_at", "number"])
