@@ -37,11 +37,14 @@ $(AXE): tests/web/package.json tests/web/package-lock.json
 run: $(STAMP) $(MO)
 	$(BIN)/peeka serve
 
+# Two test processes (pytest-xdist): the browser tests run one after the other in one of them
+# (tests/web/chromium.py). The services pass below stays in one process: its tests share one
+# Redis database, emptied between tests.
 test: $(STAMP) $(MO) $(AXE)
 	$(BIN)/ruff check peeka tests
 	$(BIN)/ruff format --check peeka tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # The same suite on PostgreSQL and Redis (the scale-out configuration); the defaults are the
 # servers CI machines run on loopback. Redis database 15 is emptied between tests.

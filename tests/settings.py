@@ -7,6 +7,10 @@ import os
 import tempfile
 from pathlib import Path
 
+# Each test process (`make test` runs two) keeps every temporary file, its own and those of
+# the Chromiums it starts, in a folder of its own: a test that looks for files the server
+# wrote sees only its own process's.
+tempfile.tempdir = os.environ["TMPDIR"] = tempfile.mkdtemp(prefix="peeka-run-")
 _ROOT = tempfile.mkdtemp(prefix="peeka-tests-")
 os.environ["PEEKA_DATA_DIR"] = _ROOT
 os.environ["PEEKA_KEY_DIR"] = str(Path(_ROOT) / "keys")

@@ -153,3 +153,36 @@ class LoginPolicy(models.Model):
             "face_only": frozenset({"face"}),
         }
         return [factors for name, factors in chosen.items() if getattr(self, name)]
+
+
+class AccessToken(models.Model):
+    """A personal access token: the user's own credential for one part of the API (its
+    `scope`), sent as `Authorization: Bearer pat_...`. Only the token's SHA-256 is stored: a
+    token is 256 random bits, so a fast hash is as safe as a slow one and keeps every request
+    cheap. `peeka.accounts.tokens` makes, checks and revokes them."""
+
+    class Scope(models.TextChoices):
+        WALLET = "wallet", _("Wallet")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    """The user's label for the token ("budget script")."""
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    hint = models.CharField(_("token starts with"), max_length=8)
+    """The token's first characters after its prefix, so the user can tell tokens apart."""
+    created = models.DateTimeField(_("created"), db_default=models.functions.Now())
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    """Kept to the minute: a request writes it only when the stored time is older."""
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    """None: the token works until it is revoked."""
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
+
+    def __str__(self) -> str:
+        return self.name

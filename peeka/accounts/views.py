@@ -1,17 +1,19 @@
 """Account pages: register, login (password first, then whatever second factor the login
 policy asks for), logout, the step-up page, security settings (authenticator app, recovery
-codes, recent sign-ins), profile, data export and deletion, and new passwords: a change behind
-step-up (so the old password is not asked again), a reset by e-mail where e-mail is set up,
-and the new password a temporary one asks for.
+codes, personal access tokens, recent sign-ins), profile, data export and deletion, and new
+passwords: a change behind step-up (so the old password is not asked again), a reset by e-mail
+where e-mail is set up, and the new password a temporary one asks for.
 
 Every destructive action shows what it will do first (GET) and acts only when confirmed
 (POST); every action ends with a message."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pyotp
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
@@ -22,12 +24,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from peeka.accounts import mfa, otp, services
+from peeka.accounts import mfa, otp, services, tokens
 from peeka.accounts.factors import factor_enrolled
 from peeka.accounts.forms import (
     CodeForm,
@@ -40,11 +42,12 @@ from peeka.accounts.forms import (
     RegisterForm,
     StepForm,
 )
-from peeka.accounts.models import LoginPolicy, User
+from peeka.accounts.models import AccessToken, LoginPolicy, User
 from peeka.security.client import client_info
 from peeka.security.privacy import privacy_export
 from peeka.security.selectors import lockout_disabled, recent_sign_ins
 from peeka.security.services import CODES, FACE, PASSWORD, ThrottledError
+from peeka.security.wording import localized
 
 _FACTOR_NAMES = {
     "password": gettext_lazy("your password"),
@@ -230,6 +233,8 @@ def security(request: HttpRequest) -> HttpResponse:
         ],
         "password_only": policy.password_only,
         "sign_ins": recent_sign_ins(user=user, limit=10),
+        "tokens": _token_rows(user),
+        "token_form": TokenForm(),
     }
     return render(request, "accounts/security.html", context)
 
@@ -369,6 +374,138 @@ def _recovery_codes_or(request: HttpRequest, user: User, done: str) -> HttpRespo
         return redirect("accounts:security")
     codes = services.recovery_codes_create(user=user, client=client_info(request))
     return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+# --- personal access tokens ----------------------------------------------------------------
+
+_TOKEN_EXAMPLES = {"wallet": "/api/v1/wallet/balance"}
+"""A request each scope answers, for the example shown with a new token."""
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=tokens.NAME_LENGTH,
+        help_text=gettext_lazy("What the token is for, e.g. the script that uses it."),
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Access to"), choices=AccessToken.Scope.choices, initial="wallet"
+    )
+    days = forms.TypedChoiceField(
+        label=gettext_lazy("Expires"), coerce=int, empty_value=None, required=False, initial="90"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Made per form, so the words follow the request's language.
+        field = self.fields["days"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [
+            *(
+                (
+                    str(days),
+                    # Translators: when a new personal access token stops working
+                    ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days},
+                )
+                for days in tokens.EXPIRY_CHOICES
+            ),
+            ("", gettext("never (until revoked)")),
+        ]
+
+
+def _token_rows(user: User) -> list[dict[str, Any]]:
+    return [
+        {"token": token, "state": tokens.token_state(token)}
+        for token in tokens.tokens_of(user=user)
+    ]
+
+
+def _form_kept_through_step_up(view: mfa.View) -> mfa.View:
+    """A post of the token form from a session that must step up first comes back after the
+    step-up as this page with the form filled in as posted (a name, a scope, a lifetime: no
+    secret), instead of empty."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if (
+            request.method == "POST"
+            and request.user.is_authenticated
+            and not mfa.stepped_up(request)
+        ):
+            fields = {f: str(request.POST.get(f, ""))[:200] for f in TokenForm.base_fields}
+            return redirect(mfa.step_up_url(f"{request.path}?{urlencode(fields)}"))
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@never_cache  # the page after a post shows the new token
+@login_required
+@require_http_methods(["GET", "POST"])
+@_form_kept_through_step_up
+@mfa.step_up_required
+def token_create(request: HttpRequest) -> HttpResponse:
+    """A new personal access token, shown once: the form (from the security page, or here
+    after a step-up), then the token with an example request."""
+    user = _user(request)
+    if request.method == "GET":
+        initial = {f: request.GET[f] for f in TokenForm.base_fields if f in request.GET}
+        form = TokenForm(initial=initial or None)
+        return render(request, "accounts/token_new.html", {"form": form})
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, secret = tokens.token_create(
+                user=user,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                days=form.cleaned_data["days"],
+                client=client_info(request),
+            )
+        except tokens.TokenError as exc:
+            form.add_error(None, localized(exc))
+        else:
+            messages.success(request, gettext("Your personal access token is made."))
+            example = _TOKEN_EXAMPLES.get(token.scope)
+            context = {
+                "token": token,
+                "secret": secret,
+                "example_url": example and f"{request.scheme}://{request.get_host()}{example}",
+            }
+            return render(request, "accounts/token_created.html", context)
+    return render(request, "accounts/token_new.html", {"form": form}, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Revoke one of the user's tokens, confirmed first; another user's token is a 404. No
+    step-up: taking access away is always allowed."""
+    user = _user(request)
+    if request.method == "GET":
+        token = tokens.token_get(user=user, token_id=token_id)
+        if token is None or token.revoked is not None:
+            raise Http404(gettext("You have no such token."))
+        return _confirm(
+            request,
+            title=gettext("Revoke the token “%(name)s”?") % {"name": token.name},
+            consequences=[
+                gettext("Scripts and apps that use it are refused from the next request on."),
+                gettext("It cannot be turned on again; you can make a new one."),
+            ],
+            # Translators: confirm button that revokes a personal access token
+            button=gettext("Revoke the token"),
+            cancel=reverse("accounts:security"),
+        )
+    try:
+        revoked = tokens.token_revoke(user=user, token_id=token_id, client=client_info(request))
+    except tokens.TokenError:
+        raise Http404(gettext("You have no such token.")) from None
+    messages.success(
+        request,
+        gettext("The token “%(name)s” is revoked: it no longer works.") % {"name": revoked.name},
+    )
+    return redirect("accounts:security")
 
 
 @require_http_methods(["GET", "POST"])

@@ -28,6 +28,7 @@ from peeka.biometrics.challenge import PROMPTS, Step
 from peeka.errors import PeekaError
 from peeka.faces import flows
 from peeka.faces.flows import FaceCheck
+from peeka.faces.models import LivenessChallenge
 from peeka.faces.services.challenges import MAX_STEP_FRAMES, TimestampsError, timestamps_parse
 from peeka.security.client import client_info
 from peeka.security.services import ThrottledError, rate_limit
@@ -194,6 +195,37 @@ class LivenessOut(Schema):
     steps_total: int
 
 
+def challenge_created(row: LivenessChallenge) -> Status[Any]:
+    """201 with a new challenge, its first step revealed (every router's challenges)."""
+    step = row.steps[0]
+    out = ChallengeOut(
+        id=row.id,
+        steps=row.revealed,
+        step=step,
+        prompt=gettext(PROMPTS[Step(step)]),
+        steps_total=len(row.steps),
+        expires_at=row.expires_at,
+    )
+    return Status(201, out)
+
+
+def step_answer(frames: list[UploadedFile], timestamps: str) -> tuple[list[bytes], list[int]]:
+    """One step's frames (at most a step's worth) and their timestamps, or the API's error."""
+    if not frames or len(frames) > MAX_STEP_FRAMES:
+        raise ApiProblemError(413, "too_many_files", gettext("Send the frames of one step."))
+    try:
+        stamps = timestamps_parse(timestamps)
+    except TimestampsError as exc:
+        raise ApiProblemError(422, exc.code, localized(exc)) from None
+    return [frame.read() for frame in frames], stamps
+
+
+def next_prompt(checked: FaceCheck) -> tuple[str | None, str | None]:
+    """The step a going-on challenge revealed, and its prompt (None, None when it ended)."""
+    step = checked.next_step or None
+    return step, gettext(PROMPTS[Step(step)]) if step else None
+
+
 @api.post(
     "/liveness/challenges",
     response={201: ChallengeOut, **ERRORS},
@@ -214,18 +246,7 @@ def create_challenge(request: HttpRequest, user: Form[str] = "") -> Status[Any]:
         api_client_id=client.pk,
         accountable=True,
     )
-    step = row.steps[0]
-    return Status(
-        201,
-        ChallengeOut(
-            id=row.id,
-            steps=row.revealed,
-            step=step,
-            prompt=gettext(PROMPTS[Step(step)]),
-            steps_total=len(row.steps),
-            expires_at=row.expires_at,
-        ),
-    )
+    return challenge_created(row)
 
 
 @api.post(
@@ -256,13 +277,13 @@ def answer_challenge(
         message = gettext("No such challenge for this client.")
         raise ApiProblemError(404, "challenge_not_found", message)
     found = checked.user.api_subject if checked.passed and checked.user is not None else None
-    step = checked.next_step or None
+    step, prompt = next_prompt(checked)
     return LivenessOut(
         passed=found is not None,
         user=found,
         done=not checked.going_on,
         step=step,
-        prompt=gettext(PROMPTS[Step(step)]) if step else None,
+        prompt=prompt,
         steps_done=checked.steps_done,
         steps_total=checked.steps_total,
     )

@@ -9,6 +9,8 @@ nothing below them:
     challenge_answer   the answer to a login or API challenge (1:1 or 1:N)
     face_verify        one picture: is this the claimed user? (web login, API verify)
     face_identify      one picture: who of the enrolled users is this? (kiosk, API identify)
+    face_vouch         a challenge the user passed earlier, for one use of its purpose (a
+                       payment through the API), or one picture where liveness is off
     face_enroll        a new template from photos (the API) or camera frames (no liveness)
     face_enroll_live   a new template from the last step of an enrollment challenge
     face_delete        every template of a user, keys destroyed
@@ -393,6 +395,41 @@ def _match_one(user: User | None, probe: matching.Probe, *, strike: bool) -> tup
     else:
         lockout_failed(user=user, rule=FACE, strike=strike)
     return matched, reason
+
+
+def face_vouch(
+    *,
+    user: User,
+    purpose: str,
+    client: ClientInfo,
+    challenge_id: str = "",
+    frame: bytes | None = None,
+) -> FaceCheck:
+    """`user`'s face for one use of `purpose` (a payment through the API): a challenge of that
+    purpose the user started and passed in earlier requests vouches for it once; or, where the
+    deployment turned liveness off, one picture is matched to the user. Without either, or
+    with a picture while liveness is on, it fails. One audit row ("face_vouch"), whose id
+    the use cites."""
+    event = "face_vouch"
+    if challenge_id:
+        vouched = challenges.challenge_consume(
+            challenge_id=challenge_id, user=user, purpose=purpose
+        )
+        passed, reason = vouched is not None, "ok" if vouched is not None else "liveness_not_passed"
+    elif frame is not None and not settings.PEEKA_LIVENESS:
+        probe = matching.Probe.from_frame(frame)
+        try:
+            passed, reason = _match_one(user, probe, strike=True)
+        except ThrottledError as exc:
+            _audit(event, False, exc.code, user, "", client)
+            raise
+        if probe.image_error is not None:
+            audited = _audit(event, False, reason, user, "", client)
+            return FaceCheck(False, None, _hint(False), reason, probe.image_error, audit_id=audited)
+    else:
+        passed, reason = False, "liveness_required" if frame is not None else "no_face_check"
+    audited = _audit(event, passed, reason, user, "", client)
+    return FaceCheck(passed, user if passed else None, _hint(passed), reason, audit_id=audited)
 
 
 # --- templates -----------------------------------------------------------------------------

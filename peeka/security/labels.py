@@ -72,6 +72,14 @@ EVENTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy("New recovery codes made"),
         gettext_lazy("New recovery codes refused"),
     ),
+    "token_create": (
+        gettext_lazy("Personal access token created"),
+        gettext_lazy("Personal access token not created"),
+    ),
+    "token_revoke": (
+        gettext_lazy("Personal access token revoked"),
+        gettext_lazy("Personal access token not revoked"),
+    ),
     # Face data on the web pages.
     "enroll": (gettext_lazy("Face enrolled"), gettext_lazy("Face enrollment failed")),
     "challenge_enroll": (
@@ -149,6 +157,31 @@ EVENTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy("Approval signed with face"),
         gettext_lazy("Approval face check refused"),
     ),
+    # The wallet: payments confirmed by a live face check, the PIN, top-ups.
+    "challenge_payment": (
+        gettext_lazy("Payment: face check started"),
+        gettext_lazy("Payment: face check not started"),
+    ),
+    "liveness_payment": (
+        gettext_lazy("Payment confirmed with face"),
+        gettext_lazy("Payment face check refused"),
+    ),
+    "challenge_payment_api": (
+        gettext_lazy("Payment (API): face check started"),
+        gettext_lazy("Payment (API): face check not started"),
+    ),
+    "liveness_payment_api": (
+        gettext_lazy("Payment (API): face check passed"),
+        gettext_lazy("Payment (API): face check refused"),
+    ),
+    "face_vouch": (
+        gettext_lazy("Passed face check used"),
+        gettext_lazy("No passed face check to use"),
+    ),
+    "payment": (gettext_lazy("Payment made"), gettext_lazy("Payment refused")),
+    "wallet_pin": (gettext_lazy("Wallet PIN accepted"), gettext_lazy("Wallet PIN refused")),
+    "wallet_pin_set": (gettext_lazy("Wallet PIN set"), gettext_lazy("Wallet PIN not set")),
+    "wallet_topup": (gettext_lazy("Wallet topped up"), gettext_lazy("Wallet top-up refused")),
     # Notices, messages and the calendar.
     "post_delete": (gettext_lazy("Post deleted"), gettext_lazy("Post not deleted")),
     "message_send": (gettext_lazy("Message sent"), gettext_lazy("Message refused")),
@@ -196,6 +229,45 @@ REASONS: dict[str, Promise] = {
     "punch_invalid": gettext_lazy("Punch not valid"),
     "demo_exists": gettext_lazy("The demo company exists already"),
     "leave_invalid": gettext_lazy("Leave entry not valid"),
+    # Personal access tokens (`peeka.accounts.tokens`): the scope, or why one was refused.
+    "wallet": pgettext_lazy("personal access token scope", "Wallet"),
+    "token_invalid": gettext_lazy("Personal access token not valid"),
+    "token_name": gettext_lazy("Token name missing or too long"),
+    "token_scope": gettext_lazy("Unknown token scope"),
+    "token_days": gettext_lazy("Token lifetime not valid"),
+    "token_account": gettext_lazy("Account cannot have tokens"),
+    "token_not_found": gettext_lazy("No such token"),
+    # The wallet (`peeka.wallet`): how a payment or top-up was made, or why it was refused.
+    "face+pin": gettext_lazy("Face and wallet PIN"),
+    "operator": gettext_lazy("By an operator"),
+    "card": gettext_lazy("By card"),
+    "cancelled": gettext_lazy("Cancelled by the payer"),
+    "face_not_verified": gettext_lazy("Face not verified"),
+    "no_face_check": gettext_lazy("No face check sent"),
+    "insufficient_funds": gettext_lazy("Not enough money"),
+    "invalid_amount": gettext_lazy("Amount not valid"),
+    "invalid_currency": gettext_lazy("Currency not supported"),
+    "currency_mismatch": gettext_lazy("Another currency"),
+    "invalid_request": gettext_lazy("Request not valid"),
+    "same_account": gettext_lazy("Payment to oneself"),
+    "payee_not_found": gettext_lazy("Payee not found or closed"),
+    "payee_closed": gettext_lazy("Payee's wallet closed"),
+    "account_closed": gettext_lazy("Wallet closed"),
+    "request_invalid": gettext_lazy("Not a Peeka payment code"),
+    "request_expired": gettext_lazy("Payment code expired"),
+    "request_used": gettext_lazy("Payment code used already"),
+    "hold_voided": gettext_lazy("Hold cancelled before the face check"),
+    "pin_required": gettext_lazy("Wallet PIN needed"),
+    "not_found": gettext_lazy("Not found"),
+    "idempotency_conflict": gettext_lazy("Idempotency key used for another request"),
+    "idempotency_in_progress": gettext_lazy("Same request still running"),
+    "idempotency_key_invalid": gettext_lazy("Idempotency key not valid"),
+    "topup_limit": gettext_lazy("Over the top-up limit"),
+    "topup_daily_limit": gettext_lazy("Over the daily top-up limit"),
+    "card_declined": gettext_lazy("Card declined"),
+    "card_insufficient_funds": gettext_lazy("Card has no money"),
+    "card_invalid": gettext_lazy("Card number not valid"),
+    "wallet_error": gettext_lazy("Wallet request refused"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),
@@ -331,6 +403,7 @@ LOCKOUT_KINDS: dict[str, Promise] = {
     "otp": gettext_lazy("One-time codes"),
     "password": gettext_lazy("Password"),
     "kiosk_pin": gettext_lazy("Kiosk PIN"),
+    "wallet_pin": gettext_lazy("Wallet PIN"),
 }
 """`Lockout.kind` (a `LockoutRule.kind`) in words."""
 

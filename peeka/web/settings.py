@@ -174,6 +174,7 @@ INSTALLED_APPS = [
     "peeka.workplace.calendar",
     "peeka.workplace.messages",
     "peeka.workplace.notices",
+    "peeka.wallet",
     "peeka.web",
 ]
 
@@ -392,12 +393,16 @@ PEEKA_RATE_LIMITS = {
     "challenge_user": 6,
     "kiosk_pin": 30,
     "kiosk_setup": 10,
+    "wallet_topup": 10,
+    "wallet_scan": 300,
+    "wallet_token": 240,
 }
 """Requests per minute: face requests (every step of a challenge is one), framing hints (the
 camera page asks at most every 0.7 s before it records) and password logins per client IP,
 API calls per API key; liveness challenges started per client IP, per API key or kiosk device
 and per claimed name (which also counts each toward the account's face lockout); PIN punches
-per kiosk device, and tries of a kiosk's device key per client IP."""
+per kiosk device, and tries of a kiosk's device key per client IP; card top-ups per user, QR
+scan frames per client IP and wallet API calls per personal access token."""
 PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
 """Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
 PEEKA_LIVENESS = env_bool("PEEKA_LIVENESS", True)
@@ -419,3 +424,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# The wallet (peeka.wallet): amounts in minor units (won; fen; cents), per currency.
+PEEKA_WALLET_CURRENCY = env_choice("PEEKA_WALLET_CURRENCY", "KRW", ("KRW", "CNY", "USD"))
+"""The currency of a wallet opened on the web (an operator's top-up may open it in another)."""
+PEEKA_WALLET_REQUEST_SECONDS = 300
+"""How long a receive QR can be paid: a screenshot of it is refused afterwards."""
+PEEKA_WALLET_HOLD_SECONDS = 180
+"""How long a payment's hold waits for the payer's face check before it is voided."""
+PEEKA_WALLET_PIN_AMOUNT = {"KRW": 300_000, "CNY": 200_000, "USD": 30_000}
+"""From this amount (₩300,000, ¥2,000.00, $300.00) a payment also asks for the wallet PIN."""
+PEEKA_WALLET_PIN_HOURLY = 5
+"""After this many payments in an hour, the next ones ask for the PIN too."""
+PEEKA_WALLET_TOPUP_MAX = {"KRW": 2_000_000, "CNY": 1_000_000, "USD": 200_000}
+"""The most one card top-up may add (₩2,000,000, ¥10,000.00, $2,000.00)."""
+PEEKA_WALLET_TOPUP_DAILY = {"KRW": 5_000_000, "CNY": 3_000_000, "USD": 500_000}
+"""The most card top-ups may add to one wallet in 24 hours."""
+PEEKA_WALLET_CARD_PROVIDER = "peeka.wallet.cards:TestCardProvider"
+"""Who charges a card for a top-up: the demo test card (peeka/wallet/cards.py says how to plug
+in a real payment provider)."""

@@ -6,9 +6,15 @@ from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
 from peeka.api.api import api
-from peeka.web import views
+from peeka.web import pwa, views
 
-pages = [path("", views.home, name="home")]
+pages = [
+    path("", views.home, name="home"),
+    # The installable app: served from the root, so the worker's scope is the whole site.
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+]
 
 # The admin logs in through Peeka's own login (with the policy's second factor), never with
 # its password-only form, and changes passwords behind step-up.
@@ -31,6 +37,7 @@ urlpatterns = [
     path("workplace/notices/", include("peeka.workplace.notices.urls")),
     path("workplace/approvals/", include("peeka.workplace.approvals.urls")),
     path("workplace/", include("peeka.workplace.attendance.urls")),
+    path("wallet/", include("peeka.wallet.urls")),
     path("admin/password_change/", RedirectView.as_view(pattern_name="accounts:password")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

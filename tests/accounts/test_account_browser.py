@@ -27,11 +27,12 @@ from tests.web.chromium import (
     horizontal_overflow,
     needs_chromium,
     new_context,
+    one_browser_at_a_time,
     watch,
 )
 from tests.webapp import PASSWORD
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+pytestmark = [needs_chromium, one_browser_at_a_time, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -90,9 +90,15 @@ def test_the_schema_and_docs_are_served_without_a_cdn(db: None) -> None:
         # The workplace's kiosk devices (their own X-Device-Key).
         "/api/v1/workplace/challenges", "/api/v1/workplace/challenges/{challenge_id}/frames",
         "/api/v1/workplace/punch",
+        # A user's own wallet (a personal access token: Authorization: Bearer).
+        "/api/v1/wallet/balance", "/api/v1/wallet/requests", "/api/v1/wallet/payments",
+        "/api/v1/wallet/transactions", "/api/v1/wallet/challenges",
+        "/api/v1/wallet/challenges/{challenge_id}/frames",
     }  # fmt: skip
     schemes = spec["components"]["securitySchemes"]
-    assert {s["name"] for s in schemes.values()} == {"X-API-Key", "X-Device-Key"}
+    headers = {s["name"] for s in schemes.values() if s["type"] == "apiKey"}
+    assert headers == {"X-API-Key", "X-Device-Key"}
+    assert {(s["type"], s.get("scheme")) for s in schemes.values()} >= {("http", "bearer")}
     docs = Client().get("/api/v1/docs").text
     assert "swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert "https://" not in docs.split("<body")[0]

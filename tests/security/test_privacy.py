@@ -121,7 +121,10 @@ def test_export_and_account_deletion_walk_every_registered_part(
     client = reauthenticated(alice)
     assert enroll(client, burst(frames["obama"]), "iom")["ok"] is True
     data = client.get("/accounts/export/").json()
-    assert set(data) == {"account", "second_factors", "face_templates", "audit_events", "notebook"}
+    assert set(data) == {
+        "account", "second_factors", "access_tokens", "face_templates", "audit_events", "wallet",
+        "notebook",
+    }  # fmt: skip
     assert data["notebook"] == {"pages": 2, "owner": "alice"}
     response = client.post("/accounts/delete/", {"confirm": "on"})
     assert response.status_code == 302

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from peeka.biometrics.liveness import video_frames
@@ -24,6 +24,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
 )
+one_browser_at_a_time = pytest.mark.xdist_group("chromium")
+"""`make test` runs the suite in two processes (pytest-xdist, `--dist loadgroup`); the browser
+tests all run in the same one, one after the other: their fake cameras play in real time, and
+two Chromiums at once on a two-core machine would starve each other's capture."""
 
 LOCALES = {"en": "en-US", "ko": "ko-KR", "zh-hans": "zh-CN"}
 """The browser locale (and with it the Accept-Language header) a test uses for a language."""
@@ -73,23 +77,8 @@ def chromium(
     all; `allow_camera=False`: the camera is refused (headless Chromium denies the prompt)."""
     from playwright.sync_api import sync_playwright
 
-    flags = [f"--use-file-for-fake-video-capture={clip}"] if clip else []
-    if camera:
-        flags.append("--use-fake-device-for-media-stream")
-    if allow_camera:
-        flags.append("--use-fake-ui-for-media-stream")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                *flags,
-            ],
-        )
+        browser = launch(playwright, clip, camera=camera, allow_camera=allow_camera)
         try:
             yield browser
         finally:
@@ -201,3 +190,82 @@ def open_menu(page: Page) -> None:
     if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
         toggler.click()
         expect(page.locator("#navigation")).to_be_visible()
+
+
+# --- several Chromiums in one test -----------------------------------------------------------
+# `chromium()` starts a Playwright driver of its own, and two cannot run in one thread: a test
+# where several people (or one person's two phones) each need their own camera starts one
+# driver with `playwright_driver()` and its browsers with `launch()` and `launch_phone()`.
+
+
+def chromium_args(
+    clip: Path | None = None, *, camera: bool = True, allow_camera: bool = True
+) -> list[str]:
+    """The command line of every Chromium the tests start (see `chromium()`)."""
+    flags = [f"--use-file-for-fake-video-capture={clip}"] if clip else []
+    if camera:
+        flags.append("--use-fake-device-for-media-stream")
+    if allow_camera:
+        flags.append("--use-fake-ui-for-media-stream")
+    return [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        *flags,
+    ]
+
+
+@contextmanager
+def playwright_driver() -> Iterator[Playwright]:
+    """One Playwright driver for the browsers of a test; they close with it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch(
+    playwright: Playwright,
+    clip: Path | None = None,
+    *,
+    camera: bool = True,
+    allow_camera: bool = True,
+) -> Browser:
+    """A Chromium of `playwright` as `chromium()` starts it, its fake camera playing `clip`."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=chromium_args(clip, camera=camera, allow_camera=allow_camera),
+    )
+
+
+def launch_phone(
+    playwright: Playwright, profile: Path, language: str, clip: Path | None = None
+) -> BrowserContext:
+    """A phone (`new_context(…, language, PHONE)`) in a Chromium of its own whose fake camera
+    plays `clip`, on a profile kept in the folder `profile`: Chromium offers to install a web
+    app only there, never in the throwaway (incognito-like) contexts `new_context()` makes
+    (`Page.getInstallabilityErrors` says "in-incognito"). Closing it closes its Chromium."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        args=chromium_args(clip),
+        locale=LOCALES[language],
+        viewport={"width": PHONE, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=1,
+        timezone_id="Asia/Seoul" if language == "ko" else "UTC",
+    )
+
+
+CACHED_URLS = """async () => {
+  const urls = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) urls.push(request.url);
+  }
+  return urls;
+}"""
+"""A page script: every URL the origin keeps in the Cache API (the service worker's caches)."""

@@ -24,13 +24,14 @@ from tests.web.chromium import (
     horizontal_overflow,
     needs_chromium,
     new_context,
+    one_browser_at_a_time,
     sign_in,
     watch,
     widest_elements,
 )
 from tests.webapp import PASSWORD, burst, enroll, reauthenticated
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+pytestmark = [needs_chromium, one_browser_at_a_time, pytest.mark.slow]
 
 PUBLIC_PAGES = {
     "home": "/",

@@ -20,12 +20,18 @@ from tests.web.chromium import (
     live_clip,
     needs_chromium,
     new_context,
+    one_browser_at_a_time,
     still_clip,
     watch,
 )
 from tests.webapp import PASSWORD
 
-pytestmark = [needs_chromium, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    needs_chromium,
+    one_browser_at_a_time,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 HANGUL = re.compile("[\uac00-\ud7a3]")
 
 

@@ -28,12 +28,13 @@ from tests.web.chromium import (
     live_clip,
     needs_chromium,
     new_context,
+    one_browser_at_a_time,
     open_menu,
     watch,
 )
 from tests.webapp import PASSWORD
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+pytestmark = [needs_chromium, one_browser_at_a_time, pytest.mark.slow]
 
 COUNT_FRAMES = """(() => {
   const append = FormData.prototype.append;
@@ -129,7 +130,9 @@ def test_register_enroll_keep_the_codes_log_out_and_log_in_with_the_face(
         expect(page.locator("#more-time")).to_be_checked()
         face_check(page, lambda p: p.url == f"{url}/accounts/password/")
         sent = page.evaluate("JSON.parse(sessionStorage.getItem('sentFrames') || '[]')")
-        assert sent and all(count == 30 for count in sent), sent
+        # A usual step records 2 s (at most 20 frames); "more time" 3 s, at most 30 (a busy
+        # machine may grab a frame or two fewer in that time).
+        assert sent and all(20 < count <= 30 for count in sent), sent
         context.close()
 
     logins = AuditEvent.objects.filter(event="login", user__username=name).order_by("time", "pk")

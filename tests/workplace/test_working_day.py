@@ -40,12 +40,13 @@ from tests.web.chromium import (
     live_clip,
     needs_chromium,
     new_context,
+    one_browser_at_a_time,
     sign_in,
     watch,
 )
 from tests.webapp import PASSWORD, logged_in
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+pytestmark = [needs_chromium, one_browser_at_a_time, pytest.mark.slow]
 CLIENT = ClientInfo(ip="127.0.0.1", user_agent="test")
 
 

@@ -262,21 +262,16 @@ def challenge_consume(
     user: User | None = None,
     api_client_id: int | None = None,
     scope: str = "",
+    purpose: str = "",
 ) -> LivenessChallenge | None:
     """The passed, unexpired challenge `challenge_id` if it vouches for `user` (or, for the
-    API, was made by that client), marked consumed so it vouches for nothing else."""
+    API, was made by that client; of `purpose` when given), marked consumed so it vouches for
+    nothing else."""
     with transaction.atomic():
-        row = (
-            LivenessChallenge.objects.select_for_update()
-            .filter(
-                pk=challenge_id,
-                passed=True,
-                consumed=False,
-                api_client_id=api_client_id,
-                scope=scope,
-            )
-            .first()
+        rows = LivenessChallenge.objects.select_for_update().filter(
+            pk=challenge_id, passed=True, consumed=False, api_client_id=api_client_id, scope=scope
         )
+        row = (rows.filter(purpose=purpose) if purpose else rows).first()
         if row is None or now() > row.expires_at + settings.PEEKA_LIVENESS_TTL:
             return None
         if user is not None and row.matched_user_id != user.pk:

@@ -17,12 +17,16 @@ from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from peeka.api.api import ERRORS, ApiProblemError, ChallengeOut
-from peeka.biometrics.challenge import PROMPTS, Step
+from peeka.api.api import (
+    ERRORS,
+    ApiProblemError,
+    ChallengeOut,
+    challenge_created,
+    next_prompt,
+    step_answer,
+)
 from peeka.faces import flows
-from peeka.faces.services.challenges import MAX_STEP_FRAMES, TimestampsError, timestamps_parse
 from peeka.security.client import client_info
-from peeka.security.wording import localized
 from peeka.workplace.attendance import selectors, services
 from peeka.workplace.attendance.models import KioskDevice
 
@@ -72,16 +76,7 @@ def _device(request: HttpRequest) -> KioskDevice:
 def create_challenge(request: HttpRequest) -> Status[Any]:
     device = _device(request)
     row = flows.challenge_start(purpose="kiosk", client=client_info(request), scope=device.scope)
-    step = row.steps[0]
-    out = ChallengeOut(
-        id=row.id,
-        steps=row.revealed,
-        step=step,
-        prompt=gettext(PROMPTS[Step(step)]),
-        steps_total=len(row.steps),
-        expires_at=row.expires_at,
-    )
-    return Status(201, out)
+    return challenge_created(row)
 
 
 @router.post(
@@ -96,30 +91,25 @@ def answer_challenge(
     timestamps: Form[str],
 ) -> KioskLivenessOut:
     device = _device(request)
-    if not frames or len(frames) > MAX_STEP_FRAMES:
-        raise ApiProblemError(413, "too_many_files", gettext("Send the frames of one step."))
-    try:
-        stamps = timestamps_parse(timestamps)
-    except TimestampsError as exc:
-        raise ApiProblemError(422, exc.code, localized(exc)) from None
+    images, stamps = step_answer(frames, timestamps)
     checked, member = services.kiosk_identify_step(
         device=device,
         challenge_id=challenge_id,
-        frames=[frame.read() for frame in frames],
+        frames=images,
         timestamps_ms=stamps,
         client=client_info(request),
     )
     if checked.reason == "challenge_not_found":
         message = gettext("No such challenge for this kiosk.")
         raise ApiProblemError(404, "challenge_not_found", message)
-    step = checked.next_step or None
+    step, prompt = next_prompt(checked)
     return KioskLivenessOut(
         passed=member is not None,
         member=member.user.get_username() if member is not None else None,
         name=member.name if member is not None else None,
         done=not checked.going_on,
         step=step,
-        prompt=gettext(PROMPTS[Step(step)]) if step else None,
+        prompt=prompt,
         steps_done=checked.steps_done,
         steps_total=checked.steps_total,
     )

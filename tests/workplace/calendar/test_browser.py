@@ -21,6 +21,7 @@ from tests.web.chromium import (
     horizontal_overflow,
     needs_chromium,
     new_context,
+    one_browser_at_a_time,
     sign_in,
     watch,
     widest_elements,
@@ -28,7 +29,7 @@ from tests.web.chromium import (
 from tests.webapp import logged_in
 from tests.workplace.calendar.conftest import SEOUL, event
 
-pytestmark = [needs_chromium, pytest.mark.slow]
+pytestmark = [needs_chromium, one_browser_at_a_time, pytest.mark.slow]
 
 
 @pytest.fixture
