@@ -53,6 +53,22 @@ class PeekaError(Exception):
         return self.message
 
 
+class FieldError(PeekaError):
+    """Input that cannot be saved as given; `field` names the form field at fault (None: the
+    input as a whole), so a page can show the message beside it. Nothing was written."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, params=params)
+        self.field = field
+
+
 class ModelUnavailableError(PeekaError):
     code = "model_unavailable"
 

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from peeka.cli import bench, demo, engine, evaluate, keys, org, token, wallet, web
+from peeka.cli import bench, coach, demo, engine, evaluate, keys, org, token, wallet, web
 from peeka.cli.output import EXIT_ERROR
 from peeka.errors import PeekaError
 
@@ -35,6 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="peeka", description="Face authentication that never stores a face."
     )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
-    for group in (engine, evaluate, bench, keys, web, token, org, wallet, demo):
+    for group in (engine, evaluate, bench, keys, web, token, org, wallet, coach, demo):
         group.add_parsers(sub)
     return parser

@@ -268,6 +268,11 @@ REASONS: dict[str, Promise] = {
     "card_insufficient_funds": gettext_lazy("Card has no money"),
     "card_invalid": gettext_lazy("Card number not valid"),
     "wallet_error": gettext_lazy("Wallet request refused"),
+    # The interview coach's reviews (`peeka.coach`).
+    "review_forbidden": gettext_lazy("Not the review's author"),
+    "review_invalid": gettext_lazy("Review not valid"),
+    "review_reported": gettext_lazy("Review reported already"),
+    "too_few_forms": gettext_lazy("Too few questions"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),

@@ -21,6 +21,8 @@ import django_stubs_ext
 import holidays
 from django.core.exceptions import ImproperlyConfigured
 
+from peeka.llm.base import LLMError
+from peeka.llm.base import Settings as LLMSettings
 from peeka.web.redact import without_password
 
 # Lets classes such as forms.ModelForm[User] be subscripted at run time, as the stubs type them.
@@ -175,6 +177,7 @@ INSTALLED_APPS = [
     "peeka.workplace.messages",
     "peeka.workplace.notices",
     "peeka.wallet",
+    "peeka.coach",
     "peeka.web",
 ]
 
@@ -423,6 +426,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # One line per LLM call: provider, model, prompt version, tokens, latency; never the text.
+    "loggers": {"peeka.llm": {"level": "INFO"}},
 }
 
 # The wallet (peeka.wallet): amounts in minor units (won; fen; cents), per currency.
@@ -443,3 +448,12 @@ PEEKA_WALLET_TOPUP_DAILY = {"KRW": 5_000_000, "CNY": 3_000_000, "USD": 500_000}
 PEEKA_WALLET_CARD_PROVIDER = "peeka.wallet.cards:TestCardProvider"
 """Who charges a card for a top-up: the demo test card (peeka/wallet/cards.py says how to plug
 in a real payment provider)."""
+
+# The interview coach's LLM (peeka.llm): PEEKA_LLM_BASE_URL names an OpenAI-compatible server
+# (Ollama, llama.cpp server, vLLM, LM Studio or a hosted service) with PEEKA_LLM_MODEL,
+# PEEKA_LLM_API_KEY(_FILE), PEEKA_LLM_TIMEOUT and PEEKA_LLM_MAX_TOKENS; without it the offline
+# provider answers (a question bank and rubric feedback; no model at all).
+try:
+    PEEKA_LLM = LLMSettings.from_env()
+except LLMError as _exc:
+    raise ImproperlyConfigured(_exc.message) from None

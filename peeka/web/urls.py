@@ -38,6 +38,7 @@ urlpatterns = [
     path("workplace/approvals/", include("peeka.workplace.approvals.urls")),
     path("workplace/", include("peeka.workplace.attendance.urls")),
     path("wallet/", include("peeka.wallet.urls")),
+    path("coach/", include("peeka.coach.urls")),
     path("admin/password_change/", RedirectView.as_view(pattern_name="accounts:password")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

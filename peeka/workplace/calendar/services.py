@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from peeka.errors import PeekaError, gettext_noop
+from peeka.errors import FieldError, gettext_noop
 from peeka.security.client import ClientInfo
 from peeka.security.services import audit_record
 from peeka.workplace.calendar import recurrence, selectors
@@ -27,22 +27,11 @@ MAX_EVENT_DAYS = 366
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
-class EventError(PeekaError):
+class EventError(FieldError):
     """An event that cannot be saved as given; `field` names the input at fault (None: the
     event as a whole)."""
 
     code = "event_invalid"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        params: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, code=code, params=params)
-        self.field = field
 
 
 class EventForbiddenError(EventError):

@@ -15,7 +15,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from peeka.errors import PeekaError, gettext_noop
+from peeka.errors import FieldError, gettext_noop
 from peeka.security.client import ClientInfo
 from peeka.security.services import audit_record
 from peeka.workplace.notices import attachments, selectors
@@ -27,22 +27,11 @@ from peeka.workplace.org.models import Department, Member
 __all__ = ["AttachmentError", "NewFile", "NoticeError", "NoticeForbiddenError"]
 
 
-class NoticeError(PeekaError):
+class NoticeError(FieldError):
     """A post that cannot be written as asked; `field` names the form field at fault (None:
     the post as a whole). Nothing was written."""
 
     code = "notice_invalid"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        code: str | None = None,
-        params: dict[str, object] | None = None,
-    ) -> None:
-        super().__init__(message, code=code, params=params)
-        self.field = field
 
 
 class NoticeForbiddenError(NoticeError):

@@ -1,0 +1,280 @@
+"""The interview coach's data. Companies: a profile staff keep (information, 인재상 — the
+qualities the company looks for —, SWOT, open positions, news feeds), which questions and
+feedback are tied to."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+
+
+class Company(models.Model):
+    name = models.CharField(gettext_lazy("name"), max_length=200, unique=True)
+    description = models.TextField(gettext_lazy("information"), blank=True, max_length=4000)
+    talent = models.JSONField(gettext_lazy("talent profile (인재상)"), default=list, blank=True)
+    """The qualities the company looks for, as short phrases ("도전", "customer focus")."""
+    strengths = models.TextField(gettext_lazy("strengths"), blank=True, max_length=2000)
+    weaknesses = models.TextField(gettext_lazy("weaknesses"), blank=True, max_length=2000)
+    opportunities = models.TextField(gettext_lazy("opportunities"), blank=True, max_length=2000)
+    threats = models.TextField(gettext_lazy("threats"), blank=True, max_length=2000)
+    positions = models.JSONField(gettext_lazy("open positions"), default=list, blank=True)
+    feeds = models.JSONField(
+        gettext_lazy("news feeds (RSS or Atom URLs)"), default=list, blank=True
+    )
+    updated = models.DateTimeField(gettext_lazy("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("company")
+        verbose_name_plural = gettext_lazy("companies")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NewsItem(models.Model):
+    """A headline about a company from one of its feeds (collected by `peeka coach
+    fetch-news`); only the title, link, date and a short summary as text are kept."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=gettext_lazy("company"), on_delete=models.CASCADE, related_name="news"
+    )
+    title = models.CharField(gettext_lazy("title"), max_length=300)
+    link = models.URLField(gettext_lazy("link"), max_length=1000)
+    summary = models.TextField(gettext_lazy("summary"), blank=True, max_length=1000)
+    published = models.DateTimeField(gettext_lazy("published"), null=True, blank=True)
+    source = models.CharField(gettext_lazy("source"), max_length=200, blank=True)
+    fetched = models.DateTimeField(gettext_lazy("fetched"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("news item")
+        verbose_name_plural = gettext_lazy("news")
+        ordering = ("-published", "-pk")
+        constraints = [models.UniqueConstraint(fields=["company", "link"], name="coach_news_once")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Interview reviews (IPro's 면접 후기 board) ------------------------------------------------
+# What candidates tell each other about an interview: the company, the position, the outcome,
+# when, the mood in the room, the questions asked and their answers, what they regret and their
+# advice. Reviews are anonymous to readers (only staff see the author, in the admin); readers
+# report abuse, and REPORTS_TO_HIDE open reports hide a review until staff restore it.
+
+REVIEW_YEAR_MIN = 2000
+REVIEW_YEAR_MAX = 2100
+REVIEW_ITEMS_MAX = 10
+REPORTS_TO_HIDE = 3
+POSITION_MAX = 100
+NOTE_MAX = 1000
+TEXT_MAX = 3000
+QUESTION_MAX = 300
+ANSWER_MAX = 3000
+REASON_MAX = 500
+
+
+class InterviewResult(models.TextChoices):
+    # Translators: the outcome of a job interview (합격)
+    PASSED = "passed", pgettext_lazy("interview result", "Passed")
+    # Translators: the outcome of a job interview (불합격)
+    FAILED = "failed", pgettext_lazy("interview result", "Failed")
+    # Translators: the outcome of a job interview not known yet (대기)
+    WAITING = "waiting", pgettext_lazy("interview result", "Waiting")
+
+
+class Half(models.IntegerChoices):
+    # Translators: the first half of a year, as in Korean hiring seasons (상반기)
+    FIRST = 1, gettext_lazy("First half")
+    # Translators: the second half of a year, as in Korean hiring seasons (하반기)
+    SECOND = 2, gettext_lazy("Second half")
+
+
+class Atmosphere(models.TextChoices):
+    # Translators: the mood of a job interview
+    FRIENDLY = "friendly", pgettext_lazy("interview atmosphere", "Friendly")
+    # Translators: the mood of a job interview
+    NEUTRAL = "neutral", pgettext_lazy("interview atmosphere", "Neutral")
+    # Translators: the mood of a job interview
+    TENSE = "tense", pgettext_lazy("interview atmosphere", "Tense")
+
+
+class Review(models.Model):
+    """One candidate's account of one interview. `view_count` only grows, by F() (so readers
+    at once never lose a count); `hidden` is set by the third open report or by staff."""
+
+    company = models.ForeignKey(
+        Company,
+        verbose_name=gettext_lazy("company"),
+        on_delete=models.PROTECT,  # staff delete a company's reviews first, knowingly
+        related_name="reviews",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("author"),
+        on_delete=models.CASCADE,  # deleting an account deletes what it wrote
+        related_name="+",
+    )
+    position = models.CharField(
+        pgettext_lazy("job applied for", "position"), max_length=POSITION_MAX
+    )
+    result = models.CharField(
+        pgettext_lazy("interview", "result"), max_length=8, choices=InterviewResult.choices
+    )
+    year = models.PositiveSmallIntegerField(
+        gettext_lazy("year"),
+        validators=[MinValueValidator(REVIEW_YEAR_MIN), MaxValueValidator(REVIEW_YEAR_MAX)],
+    )
+    half = models.PositiveSmallIntegerField(
+        pgettext_lazy("half of a year", "half"), choices=Half.choices
+    )
+    atmosphere = models.CharField(
+        gettext_lazy("atmosphere"), max_length=8, choices=Atmosphere.choices
+    )
+    atmosphere_note = models.TextField(
+        gettext_lazy("about the atmosphere"),
+        blank=True,
+        max_length=NOTE_MAX,
+        validators=[MaxLengthValidator(NOTE_MAX)],
+    )
+    regrets = models.TextField(
+        gettext_lazy("regrets"), max_length=TEXT_MAX, validators=[MaxLengthValidator(TEXT_MAX)]
+    )
+    advice = models.TextField(
+        gettext_lazy("advice"), max_length=TEXT_MAX, validators=[MaxLengthValidator(TEXT_MAX)]
+    )
+    view_count = models.PositiveIntegerField(gettext_lazy("views"), default=0)
+    hidden = models.BooleanField(
+        gettext_lazy("hidden"),
+        default=False,
+        help_text=gettext_lazy("Hidden reviews are seen by staff only."),
+    )
+    created = models.DateTimeField(gettext_lazy("written at"), auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(gettext_lazy("changed"), auto_now=True)
+
+    class Meta:
+        # Translators: a candidate's account of a job interview (면접 후기)
+        verbose_name = gettext_lazy("interview review")
+        verbose_name_plural = gettext_lazy("interview reviews")
+        ordering = ("-created", "-pk")
+        indexes = [models.Index(fields=["hidden", "-view_count"], name="coach_review_popular")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year__gte=REVIEW_YEAR_MIN, year__lte=REVIEW_YEAR_MAX),
+                name="coach_review_year_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(half__in=Half.values), name="coach_review_half"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(result__in=InterviewResult.values), name="coach_review_result"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(atmosphere__in=Atmosphere.values),
+                name="coach_review_atmosphere",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} · {self.position} · {self.period}"
+
+    @property
+    def period(self) -> str:
+        """The hiring season in the active language: "2024 H1", "2024 상반기", "2024 上半年"."""
+        if self.half == Half.SECOND:
+            # Translators: a hiring season, the second half of a year: "2024 H2" (하반기, 下半年)
+            return gettext("%(year)d H2") % {"year": self.year}
+        # Translators: a hiring season, the first half of a year: "2024 H1" (상반기, 上半年)
+        return gettext("%(year)d H1") % {"year": self.year}
+
+
+class ReviewItem(models.Model):
+    """A question the interviewers asked and the answer given, in the review's order."""
+
+    review = models.ForeignKey(
+        Review, verbose_name=gettext_lazy("review"), on_delete=models.CASCADE, related_name="items"
+    )
+    order = models.PositiveSmallIntegerField(gettext_lazy("order"))
+    question = models.TextField(
+        gettext_lazy("question"),
+        max_length=QUESTION_MAX,
+        validators=[MaxLengthValidator(QUESTION_MAX)],
+    )
+    answer = models.TextField(
+        gettext_lazy("answer"), max_length=ANSWER_MAX, validators=[MaxLengthValidator(ANSWER_MAX)]
+    )
+
+    class Meta:
+        verbose_name = gettext_lazy("question and answer")
+        verbose_name_plural = gettext_lazy("questions and answers")
+        ordering = ("order", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "order"], name="coach_review_item_order")
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+class ReviewReport(models.Model):
+    """A reader's report of a review (one per reader and review). Open reports count towards
+    hiding it; staff restoring the review dismiss them."""
+
+    review = models.ForeignKey(
+        Review,
+        verbose_name=gettext_lazy("review"),
+        on_delete=models.CASCADE,
+        related_name="reports",
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("reported by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    reason = models.TextField(
+        gettext_lazy("reason"), max_length=REASON_MAX, validators=[MaxLengthValidator(REASON_MAX)]
+    )
+    dismissed = models.BooleanField(gettext_lazy("dismissed"), default=False)
+    created = models.DateTimeField(gettext_lazy("reported at"), auto_now_add=True)
+
+    class Meta:
+        # Translators: a reader's complaint about an interview review (신고)
+        verbose_name = gettext_lazy("report")
+        verbose_name_plural = gettext_lazy("reports")
+        ordering = ("-created", "-pk")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "reporter"], name="coach_report_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} · {self.reason[:60]}"
+
+
+class CompanyLike(models.Model):
+    """A user likes a company: one row per user and company, so the count is the rows'."""
+
+    company = models.ForeignKey(
+        Company,
+        verbose_name=gettext_lazy("company"),
+        on_delete=models.CASCADE,
+        related_name="likes",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created = models.DateTimeField(gettext_lazy("liked at"), auto_now_add=True)
+
+    class Meta:
+        # Translators: a user's "like" of a company (좋아요)
+        verbose_name = gettext_lazy("like")
+        verbose_name_plural = gettext_lazy("likes")
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="coach_like_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.company_id}"
