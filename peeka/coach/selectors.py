@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from peeka.coach.models import (
     Company,
     CompanyLike,
     InterviewResult,
+    NewsItem,
     Review,
     ReviewItem,
     ReviewReport,
@@ -183,3 +186,71 @@ def reviews_export(user: AbstractBaseUser) -> dict[str, list[dict[str, object]]]
             for like in likes.order_by("created", "pk")
         ],
     }
+
+
+# --- A company's page -------------------------------------------------------------------------
+
+COMPANY_NEWS_MAX = 10
+_ID_MAX = 2**63 - 1
+"""The largest id a database keeps; a larger one in a URL names no company."""
+
+
+@dataclass(frozen=True)
+class CompanyPage:
+    """What a company's page shows: its profile, its latest headlines (newest first, at most
+    `COMPANY_NEWS_MAX`), how many users like it and whether the reader does, and how many of
+    its reviews the reader sees."""
+
+    company: Company
+    talent: list[str]
+    positions: list[str]
+    news: list[NewsItem]
+    likes: int
+    liked: bool
+    reviews: int
+
+    @property
+    def has_swot(self) -> bool:
+        c = self.company
+        return any(q.strip() for q in (c.strengths, c.weaknesses, c.opportunities, c.threats))
+
+
+def company_page(*, user: ReviewUser, company_id: int) -> CompanyPage | None:
+    """Company `company_id`'s page for `user` (two queries), or None if there is none."""
+    if not 0 < company_id <= _ID_MAX:
+        return None
+    seen = visible_reviews(user=user).filter(company=OuterRef("pk")).order_by()
+    review_count = seen.values("company").annotate(n=Count("pk")).values("n")
+    likes = CompanyLike.objects.filter(company=OuterRef("pk")).order_by()
+    like_count = likes.values("company").annotate(n=Count("pk")).values("n")
+    mine = likes.filter(user_id=user.pk) if user.is_authenticated else likes.none()
+    company = (
+        Company.objects.annotate(
+            review_count=Coalesce(Subquery(review_count), 0),
+            like_count=Coalesce(Subquery(like_count), 0),
+            liked=Exists(mine),
+        )
+        .filter(pk=company_id)
+        .first()
+    )
+    if company is None:
+        return None
+    news = NewsItem.objects.filter(company=company).order_by(
+        F("published").desc(nulls_last=True), "-fetched", "-pk"
+    )[:COMPANY_NEWS_MAX]
+    return CompanyPage(
+        company=company,
+        talent=_phrases(company.talent),
+        positions=_phrases(company.positions),
+        news=list(news),
+        likes=int(company.like_count),
+        liked=bool(company.liked),
+        reviews=int(company.review_count),
+    )
+
+
+def _phrases(value: object) -> list[str]:
+    """The non-blank phrases of a list kept as JSON (anything else is none)."""
+    if not isinstance(value, list):
+        return []
+    return [text for text in (str(v).strip() for v in value) if text]

@@ -5,6 +5,7 @@ from peeka.coach import views
 app_name = "coach"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("companies/<int:company_id>/", views.company_detail, name="company"),
     path("reviews/", views.reviews, name="reviews"),
     path("reviews/new/", views.review_new, name="review_new"),
     path("reviews/<int:review_id>/", views.review_detail, name="review_detail"),

@@ -211,7 +211,8 @@ def review_report(request: HttpRequest, review_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def company_like(request: HttpRequest, company_id: int) -> HttpResponse:
-    """Like (liked=1) or stop liking (liked=0) a company, then back to its reviews."""
+    """Like (liked=1) or stop liking (liked=0) a company, then back to its reviews (or to its
+    page, with back=company)."""
     company = selectors.company_get(company_id=company_id)
     if company is None:
         raise Http404(gettext("No such company."))
@@ -222,6 +223,8 @@ def company_like(request: HttpRequest, company_id: int) -> HttpResponse:
         services.company_unlike(user=_user(request), company=company)
     else:
         return HttpResponseBadRequest(gettext("Say whether you like the company."))
+    if request.POST.get("back") == "company":  # liked on the company's own page
+        return redirect("coach:company", company_id=company.pk)
     return redirect(f"{reverse('coach:reviews')}?{urlencode({'company': company.pk})}")
 
 
@@ -229,3 +232,14 @@ def _page_number(request: HttpRequest) -> int:
     text = request.GET.get("page", "1")
     number = int(text) if text.isdigit() and len(text) < 6 else 1
     return max(number, 1)
+
+
+@login_required
+@require_GET
+def company_detail(request: HttpRequest, company_id: int) -> HttpResponse:
+    """A company's page: its profile, 인재상, SWOT, open positions, latest news, likes and how
+    many reviews of it the user may read."""
+    page = selectors.company_page(user=request.user, company_id=company_id)
+    if page is None:
+        raise Http404(gettext("No such company."))
+    return render(request, "coach/company.html", {"page": page, "company": page.company})
