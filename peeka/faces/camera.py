@@ -1,11 +1,12 @@
 """What every camera page's JSON endpoints share, here and in the applications (the kiosk,
 approvals, payments): the per-address rate limit and its 429, the frames and timestamps of a
-step, a new challenge and the next step as the camera script (`camera.js`) reads them."""
+step, a new challenge, the next step and a step's answer as the camera script (`camera.js`)
+reads them."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -17,7 +18,7 @@ from peeka.faces.models import LivenessChallenge
 from peeka.faces.services.challenges import TimestampsError, timestamps_parse
 from peeka.security.client import client_ip
 from peeka.security.services import ThrottledError, rate_limit
-from peeka.security.wording import localized
+from peeka.security.wording import localized, localized_text
 
 Endpoint = Callable[..., JsonResponse]
 
@@ -71,6 +72,18 @@ def next_step(checked: FaceCheck) -> dict[str, object]:
         "index": checked.steps_done,
         "count": checked.steps_total,
     }
+
+
+def step_json(
+    checked: FaceCheck, result: Mapping[str, object] | None, **failed: object
+) -> JsonResponse:
+    """The answer to one step of a camera page's check: the next step while it goes on; once
+    it ended, the page's `result` when it passed, else the hint (and `failed`)."""
+    if checked.going_on:
+        return JsonResponse({"passed": False, **next_step(checked)})
+    if result is None:
+        return JsonResponse({"passed": False, "hint": localized_text(checked.hint), **failed})
+    return JsonResponse({"passed": True, **result})
 
 
 def frames_of(request: HttpRequest) -> list[bytes]:

@@ -23,10 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from peeka.accounts.mfa import step_up_required
 from peeka.accounts.models import User
 from peeka.errors import ImageError
-from peeka.faces.camera import challenge_json, frames_of, next_step, throttled, timestamps_of
+from peeka.faces.camera import challenge_json, frames_of, step_json, throttled, timestamps_of
 from peeka.security.client import client_info, client_ip
 from peeka.security.services import ThrottledError, rate_limit
-from peeka.security.wording import localized, localized_text
+from peeka.security.wording import localized
 from peeka.wallet import qr, selectors
 from peeka.wallet.forms import ConfirmForm, HistoryFilter, PinForm, ReceiveForm, TopUpForm
 from peeka.wallet.models import PaymentState
@@ -243,19 +243,15 @@ def face_frames(request: HttpRequest, payment_id: int) -> JsonResponse:
     except WalletError as exc:
         body = {"passed": False, "done": True, "code": exc.code, "message": localized(exc)}
         return JsonResponse(body, status=exc.status)
-    if checked.going_on:
-        return JsonResponse({"passed": False, **next_step(checked)})
-    if payment.state != PaymentState.POSTED:
-        return JsonResponse(
-            {
-                "passed": False,
-                "done": True,
-                "hint": localized_text(checked.hint),
-                "message": gettext("Your face was not verified. Nothing was paid."),
-                "again": reverse("wallet:pay"),
-            }
-        )
-    return JsonResponse({"passed": True, "receipt": reverse("wallet:receipt", args=[payment.pk])})
+    if payment.state == PaymentState.POSTED:
+        return step_json(checked, {"receipt": reverse("wallet:receipt", args=[payment.pk])})
+    return step_json(
+        checked,
+        None,
+        done=True,
+        message=gettext("Your face was not verified. Nothing was paid."),
+        again=reverse("wallet:pay"),
+    )
 
 
 @login_required

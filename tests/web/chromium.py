@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -89,15 +90,20 @@ def new_context(browser: Browser, language: str, width: int) -> BrowserContext:
     """A fresh profile that prefers `language` (Accept-Language and navigator.language), with
     a window `width` CSS pixels wide: up to 390 px a phone (its height, touch, and a page
     without a viewport tag laid out 980 px wide and shrunk, as phones do), else a laptop."""
+    return browser.new_context(**_screen(language, width))
+
+
+def _screen(language: str, width: int) -> dict[str, Any]:
+    """The options of a browser context in `language` at `width` (see `new_context`)."""
     phone = width <= PHONE
-    return browser.new_context(
-        locale=LOCALES[language],
-        viewport={"width": width, "height": 844 if phone else 800},
-        is_mobile=phone,
-        has_touch=phone,
-        device_scale_factor=1,
-        timezone_id="Asia/Seoul" if language == "ko" else "UTC",
-    )
+    return {
+        "locale": LOCALES[language],
+        "viewport": {"width": width, "height": 844 if phone else 800},
+        "is_mobile": phone,
+        "has_touch": phone,
+        "device_scale_factor": 1,
+        "timezone_id": "Asia/Seoul" if language == "ko" else "UTC",
+    }
 
 
 def watch(page: Page, errors: list[str]) -> Page:
@@ -251,12 +257,7 @@ def launch_phone(
         str(profile),
         executable_path=str(CHROMIUM),
         args=chromium_args(clip),
-        locale=LOCALES[language],
-        viewport={"width": PHONE, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=1,
-        timezone_id="Asia/Seoul" if language == "ko" else "UTC",
+        **_screen(language, PHONE),
     )
 
 

@@ -19,12 +19,12 @@ from peeka.faces import flows
 from peeka.faces.camera import (
     challenge_json,
     frames_of,
-    next_step,
+    step_json,
     throttled,
     timestamps_of,
 )
 from peeka.security.client import client_info
-from peeka.security.wording import localized, localized_text
+from peeka.security.wording import localized
 from peeka.workplace.approvals import kinds, selectors, services
 from peeka.workplace.approvals.forms import ContentForm, LineForm
 from peeka.workplace.approvals.models import ApprovalForm, Document, State
@@ -248,15 +248,13 @@ def decide_frames(request: HttpRequest, member: Member, document_id: int) -> Jso
             {"passed": False, "done": True, "code": exc.code, "message": localized(exc)},
             status=status,
         )
-    if checked.going_on:
-        return JsonResponse({"passed": False, **next_step(checked)})
-    if decided is None:
-        return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
-    return JsonResponse(
+    signed = (
         {
-            "passed": True,
             "decision": decided.step.decision,
             "state": decided.document.state,
             "number": decided.document.number,
         }
+        if decided is not None
+        else None
     )
+    return step_json(checked, signed)

@@ -26,14 +26,14 @@ from peeka.faces import flows
 from peeka.faces.camera import (
     challenge_json,
     frames_of,
-    next_step,
+    step_json,
     throttled,
     throttled_response,
     timestamps_of,
 )
 from peeka.security.client import client_info
 from peeka.security.services import ThrottledError
-from peeka.security.wording import localized, localized_text
+from peeka.security.wording import localized
 from peeka.workplace.attendance import selectors, services, timesheets
 from peeka.workplace.attendance.models import Fallback, KioskDevice
 from peeka.workplace.org.access import member_required
@@ -124,11 +124,8 @@ def kiosk_frames(request: HttpRequest, device: KioskDevice) -> JsonResponse:
         timestamps_ms=timestamps_of(request),
         client=client_info(request),
     )
-    if checked.going_on:
-        return JsonResponse({"passed": False, **next_step(checked)})
-    if member is None:
-        return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
-    return JsonResponse({"passed": True, "name": member.name, "department": member.department.name})
+    found = {"name": member.name, "department": member.department.name} if member else None
+    return step_json(checked, found)
 
 
 @require_POST
@@ -208,11 +205,7 @@ def mine_frames(request: HttpRequest, member: Member) -> JsonResponse:
         timestamps_ms=timestamps_of(request),
         client=client_info(request),
     )
-    if checked.going_on:
-        return JsonResponse({"passed": False, **next_step(checked)})
-    if punched is None:
-        return JsonResponse({"passed": False, "hint": localized_text(checked.hint)})
-    return JsonResponse({"passed": True, **_punched_json(punched)})
+    return step_json(checked, _punched_json(punched) if punched is not None else None)
 
 
 @never_cache
