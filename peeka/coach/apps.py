@@ -16,3 +16,6 @@ class CoachConfig(AppConfig):
 
         # Reviews, reports and likes go with the account (a cascade); the export lists them.
         privacy_register("coach_reviews", export=selectors.reviews_export)
+        # Cover letters, questions, answers, feedback and mock interviews go with the account
+        # too (a cascade from the owner); the export lists them.
+        privacy_register("coach_practice", export=selectors.practice_export)

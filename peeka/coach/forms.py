@@ -12,6 +12,8 @@ from django.utils.translation import gettext, gettext_lazy, ngettext_lazy, pgett
 
 from peeka.coach.models import (
     ANSWER_MAX,
+    LETTER_ITEMS_MAX,
+    LETTER_TITLE_MAX,
     NOTE_MAX,
     POSITION_MAX,
     QUESTION_MAX,
@@ -251,3 +253,72 @@ class ReviewFilter(forms.Form):
             "result": data.get("result") or "",
             "sort": data.get("sort") or "new",
         }
+
+
+# --- Practice ---------------------------------------------------------------------------------
+
+
+class LetterForm(forms.Form):
+    """A cover letter's heading; its items come as the lists `item_question` and `item_answer`
+    (`letter_items`)."""
+
+    title = forms.CharField(
+        label=gettext_lazy("Title"),
+        max_length=LETTER_TITLE_MAX,
+        help_text=gettext_lazy("For example: Samsung Electronics 2025 H1, software."),
+    )
+    company_name = forms.CharField(
+        label=gettext_lazy("Company"),
+        max_length=200,
+        help_text=gettext_lazy(
+            "A company with a profile here gets questions on what it looks for."
+        ),
+    )
+    position = forms.CharField(
+        label=pgettext_lazy("job applied for", "Position"), max_length=POSITION_MAX
+    )
+
+
+def letter_items(data: Any) -> list[tuple[str, str]]:
+    """The (question, answer) rows of a posted letter, at most one more than a letter may have
+    (so that too many is refused with its own message, not cut silently)."""
+    questions = data.getlist("item_question")[: LETTER_ITEMS_MAX + 1]
+    answers = data.getlist("item_answer")[: LETTER_ITEMS_MAX + 1]
+    answers += [""] * (len(questions) - len(answers))
+    return list(zip(questions, answers, strict=False))
+
+
+LANGUAGES = [
+    ("ko", "한국어"),
+    ("zh-hans", "简体中文"),
+    ("en", "English"),
+]
+
+
+class AskForm(forms.Form):
+    language = forms.ChoiceField(
+        # Translators: the language the interview questions are written in
+        label=gettext_lazy("Questions in"),
+        choices=LANGUAGES,
+    )
+    regenerate = forms.BooleanField(required=False)
+
+
+class InterviewForm(forms.Form):
+    questions = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Questions"),
+        coerce=int,
+        choices=[(i, str(i + 1)) for i in range(6)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    seconds = forms.TypedChoiceField(
+        label=gettext_lazy("Time for each question"),
+        coerce=int,
+        choices=[
+            (60, gettext_lazy("1 minute")),
+            (90, gettext_lazy("1 minute 30 seconds")),
+            (120, gettext_lazy("2 minutes")),
+            (180, gettext_lazy("3 minutes")),
+        ],
+        initial=90,
+    )

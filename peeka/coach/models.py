@@ -278,3 +278,324 @@ class CompanyLike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.company_id}"
+
+
+# --- Practice (IPro's five stages) ------------------------------------------------------------
+# A cover letter (title, company, position, its question-and-answer items) kept in versions →
+# question sets generated from one version (3 job + 3 personality questions; regenerated sets
+# are the history) → an answer per question (autosaved, at most 1,000 characters) with the
+# feedback each request for it produced → mock interviews over 1 to 6 of a set's questions,
+# with the identity checks that ran during each. Nothing here is a picture of a face: an
+# identity check keeps its outcome and its audit row's id; delivery signals are summary counts.
+
+LETTER_TITLE_MAX = 200
+LETTER_ITEMS_MAX = 10
+LETTER_QUESTION_MAX = 500
+LETTER_ANSWER_MAX = 5000
+ANSWER_MAX = 1000
+"""IPro's limit on an answer (and `peeka.llm.types.MAX_ANSWER`, what a provider judges)."""
+INTERVIEW_QUESTIONS_MAX = 6
+INTERVIEW_SECONDS = (30, 600)
+"""The shortest and longest time a mock interview allows per question."""
+
+
+class CoverLetter(models.Model):
+    """The candidate's cover letter as it stands now (its last version)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    title = models.CharField(gettext_lazy("title"), max_length=LETTER_TITLE_MAX)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=gettext_lazy("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    company_name = models.CharField(gettext_lazy("company"), max_length=200)
+    """As the candidate wrote it: a company the coach has no profile of is fine."""
+    position = models.CharField(
+        pgettext_lazy("job applied for", "position"), max_length=POSITION_MAX
+    )
+    items = models.JSONField(gettext_lazy("questions and answers"), default=list)
+    """[{"question": str, "answer": str}, ...]: the letter's items in order."""
+    version = models.PositiveIntegerField(gettext_lazy("version"), default=1)
+    created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+    updated = models.DateTimeField(gettext_lazy("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("cover letter")
+        verbose_name_plural = gettext_lazy("cover letters")
+        ordering = ("-updated", "-pk")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def text(self) -> str:
+        """The letter as one text, as a provider reads it."""
+        return "\n\n".join(f"{i['question']}\n{i['answer']}" for i in self.items)
+
+
+class CoverLetterVersion(models.Model):
+    """What a cover letter said when it was saved (each save that changed it is one)."""
+
+    letter = models.ForeignKey(
+        CoverLetter,
+        verbose_name=gettext_lazy("cover letter"),
+        on_delete=models.CASCADE,
+        related_name="versions",
+    )
+    number = models.PositiveIntegerField(gettext_lazy("version"))
+    title = models.CharField(gettext_lazy("title"), max_length=LETTER_TITLE_MAX)
+    company_name = models.CharField(gettext_lazy("company"), max_length=200)
+    position = models.CharField(
+        pgettext_lazy("job applied for", "position"), max_length=POSITION_MAX
+    )
+    items = models.JSONField(gettext_lazy("questions and answers"), default=list)
+    created = models.DateTimeField(gettext_lazy("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("cover letter version")
+        verbose_name_plural = gettext_lazy("cover letter versions")
+        ordering = ("-number",)
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "number"], name="coach_letter_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.number}"
+
+
+class QuestionSet(models.Model):
+    """Three job and three personality questions generated for one version of a letter, by the
+    provider it names. A letter's sets, newest first, are its question history."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    letter = models.ForeignKey(
+        CoverLetter,
+        verbose_name=gettext_lazy("cover letter"),
+        on_delete=models.CASCADE,
+        related_name="question_sets",
+    )
+    letter_version = models.PositiveIntegerField(gettext_lazy("cover letter version"))
+    company_name = models.CharField(gettext_lazy("company"), max_length=200)
+    position = models.CharField(
+        pgettext_lazy("job applied for", "position"), max_length=POSITION_MAX
+    )
+    language = models.CharField(gettext_lazy("language"), max_length=8)
+    provider = models.CharField(gettext_lazy("provider"), max_length=40)
+    job = models.JSONField(gettext_lazy("job questions"), default=list)
+    personality = models.JSONField(gettext_lazy("personality questions"), default=list)
+    created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("question set")
+        verbose_name_plural = gettext_lazy("question sets")
+        ordering = ("-created", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.company_name} · {self.position} · {self.pk}"
+
+    def questions(self) -> list[tuple[int, str, str]]:
+        """(index, kind, text) of the six questions: 0-2 job, 3-5 personality."""
+        job = [(i, "job", str(q)) for i, q in enumerate(self.job)]
+        offset = len(job)
+        personality = [(offset + i, "personality", str(q)) for i, q in enumerate(self.personality)]
+        return job + personality
+
+    def question(self, index: int) -> tuple[str, str] | None:
+        """(kind, text) of question `index`, or None."""
+        for number, kind, text in self.questions():
+            if number == index:
+                return kind, text
+        return None
+
+
+class Answer(models.Model):
+    """The candidate's answer to one question of a set (autosaved as they type)."""
+
+    question_set = models.ForeignKey(
+        QuestionSet,
+        verbose_name=gettext_lazy("question set"),
+        on_delete=models.CASCADE,
+        related_name="answers",
+    )
+    index = models.PositiveSmallIntegerField(gettext_lazy("question"))
+    text = models.TextField(
+        gettext_lazy("answer"), max_length=ANSWER_MAX, validators=[MaxLengthValidator(ANSWER_MAX)]
+    )
+    updated = models.DateTimeField(gettext_lazy("saved at"), auto_now=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("answer")
+        verbose_name_plural = gettext_lazy("answers")
+        ordering = ("index",)
+        constraints = [
+            models.UniqueConstraint(fields=["question_set", "index"], name="coach_answer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_set_id} · {self.index}"
+
+
+class AnswerFeedback(models.Model):
+    """One feedback on an answer as it was then: the text judged, the provider, and the
+    provider's validated answer (`peeka.llm.types.Feedback` as JSON)."""
+
+    answer = models.ForeignKey(
+        Answer,
+        verbose_name=gettext_lazy("answer"),
+        on_delete=models.CASCADE,
+        related_name="feedback",
+    )
+    answer_text = models.TextField(gettext_lazy("answer judged"), max_length=ANSWER_MAX)
+    provider = models.CharField(gettext_lazy("provider"), max_length=40)
+    content = models.JSONField(gettext_lazy("feedback"))
+    created = models.DateTimeField(gettext_lazy("given at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("feedback")
+        verbose_name_plural = gettext_lazy("feedback")
+        ordering = ("-created", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} · {self.provider}"
+
+
+class InterviewState(models.TextChoices):
+    # Translators: a mock interview not started yet
+    READY = "ready", pgettext_lazy("mock interview", "Ready")
+    # Translators: a mock interview going on
+    RUNNING = "running", pgettext_lazy("mock interview", "In progress")
+    # Translators: a mock interview that ended
+    FINISHED = "finished", pgettext_lazy("mock interview", "Finished")
+
+
+class MockInterview(models.Model):
+    """A timed mock interview over 1 to 6 questions of a set. The server's clock times it: when it
+    began, when each question was shown and answered, when it ended. `delivery` keeps only
+    summary numbers of the identity checks' frames (how many showed a face, how many looked
+    at the camera, the sum of |yaw|)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    question_set = models.ForeignKey(
+        QuestionSet,
+        verbose_name=gettext_lazy("question set"),
+        on_delete=models.CASCADE,
+        related_name="interviews",
+    )
+    seconds = models.PositiveSmallIntegerField(
+        gettext_lazy("seconds per question"),
+        validators=[
+            MinValueValidator(INTERVIEW_SECONDS[0]),
+            MaxValueValidator(INTERVIEW_SECONDS[1]),
+        ],
+    )
+    state = models.CharField(
+        gettext_lazy("state"),
+        max_length=8,
+        choices=InterviewState.choices,
+        default=InterviewState.READY,
+    )
+    current = models.PositiveSmallIntegerField(gettext_lazy("current question"), default=0)
+    question_shown = models.DateTimeField(gettext_lazy("question shown at"), null=True, blank=True)
+    created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+    started = models.DateTimeField(gettext_lazy("started"), null=True, blank=True)
+    finished = models.DateTimeField(gettext_lazy("finished"), null=True, blank=True)
+    delivery = models.JSONField(gettext_lazy("delivery signals"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("mock interview")
+        verbose_name_plural = gettext_lazy("mock interviews")
+        ordering = ("-created", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} · {self.question_set_id} · {self.pk}"
+
+
+class InterviewQuestion(models.Model):
+    """One question of a mock interview, in its order, with the answer given in time."""
+
+    interview = models.ForeignKey(
+        MockInterview,
+        verbose_name=gettext_lazy("mock interview"),
+        on_delete=models.CASCADE,
+        related_name="questions",
+    )
+    order = models.PositiveSmallIntegerField(gettext_lazy("order"))
+    kind = models.CharField(gettext_lazy("kind"), max_length=12)
+    question = models.TextField(gettext_lazy("question"), max_length=1000)
+    answer = models.TextField(
+        gettext_lazy("answer"),
+        blank=True,
+        max_length=ANSWER_MAX,
+        validators=[MaxLengthValidator(ANSWER_MAX)],
+    )
+    seconds_taken = models.PositiveIntegerField(
+        gettext_lazy("seconds taken"), null=True, blank=True
+    )
+    answered = models.DateTimeField(gettext_lazy("answered at"), null=True, blank=True)
+    provider = models.CharField(gettext_lazy("provider"), max_length=40, blank=True)
+    feedback = models.JSONField(gettext_lazy("feedback"), null=True, blank=True)
+    error = models.CharField(gettext_lazy("feedback error"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("interview question")
+        verbose_name_plural = gettext_lazy("interview questions")
+        ordering = ("order",)
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "order"], name="coach_interview_q_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.question[:80]
+
+
+class CheckMoment(models.TextChoices):
+    # Translators: an identity check at the start of a mock interview
+    START = "start", pgettext_lazy("identity check", "At the start")
+    # Translators: an identity check while the candidate answers
+    DURING = "during", pgettext_lazy("identity check", "During the interview")
+    # Translators: an identity check at the end of a mock interview
+    END = "end", pgettext_lazy("identity check", "At the end")
+
+
+class IdentityCheck(models.Model):
+    """One identity check of a mock interview: when (server clock), its outcome, why it failed
+    (the audit reason) and the audit row it wrote. No frame is kept."""
+
+    interview = models.ForeignKey(
+        MockInterview,
+        verbose_name=gettext_lazy("mock interview"),
+        on_delete=models.CASCADE,
+        related_name="checks",
+    )
+    moment = models.CharField(gettext_lazy("moment"), max_length=8, choices=CheckMoment.choices)
+    at = models.DateTimeField(gettext_lazy("checked at"))
+    passed = models.BooleanField(gettext_lazy("passed"))
+    live = models.BooleanField(gettext_lazy("liveness checked"), default=False)
+    reason = models.CharField(gettext_lazy("reason"), max_length=40)
+    audit_id = models.BigIntegerField(gettext_lazy("audit record"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("identity check")
+        verbose_name_plural = gettext_lazy("identity checks")
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.interview_id} · {self.moment} · {self.passed}"

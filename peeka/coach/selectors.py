@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -11,15 +12,23 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 
 from peeka.coach.models import (
+    AnswerFeedback,
+    CheckMoment,
     Company,
     CompanyLike,
+    CoverLetter,
+    CoverLetterVersion,
+    IdentityCheck,
     InterviewResult,
+    MockInterview,
     NewsItem,
+    QuestionSet,
     Review,
     ReviewItem,
     ReviewReport,
 )
 from peeka.llm.types import Company as CompanyProfile
+from peeka.security.clock import now
 
 
 def company_find(*, name: str) -> Company | None:
@@ -254,3 +263,240 @@ def _phrases(value: object) -> list[str]:
     if not isinstance(value, list):
         return []
     return [text for text in (str(v).strip() for v in value) if text]
+
+
+# --- Practice ---------------------------------------------------------------------------------
+# A candidate's letters, question sets, answers and mock interviews are theirs alone: every
+# reader below takes the user and finds nothing of anybody else's.
+
+
+def letters_of(*, user: ReviewUser) -> QuerySet[CoverLetter]:
+    return CoverLetter.objects.filter(owner_id=user.pk).annotate(
+        set_count=Count("question_sets", distinct=True)
+    )
+
+
+def letter_get(*, user: ReviewUser, letter_id: int) -> CoverLetter | None:
+    return CoverLetter.objects.filter(owner_id=user.pk, pk=letter_id).first()
+
+
+def letter_version(*, letter: CoverLetter, number: int) -> CoverLetterVersion | None:
+    return letter.versions.filter(number=number).first()
+
+
+def letter_questions_asked(*, letter: CoverLetter) -> list[str]:
+    """Every question the letter's sets asked, oldest first (a regeneration avoids them)."""
+    asked: list[str] = []
+    for question_set in letter.question_sets.order_by("created", "pk"):
+        asked.extend(str(q) for q in [*question_set.job, *question_set.personality])
+    return list(dict.fromkeys(asked))
+
+
+def question_set_get(*, user: ReviewUser, set_id: int) -> QuestionSet | None:
+    return QuestionSet.objects.select_related("letter").filter(owner_id=user.pk, pk=set_id).first()
+
+
+@dataclass(frozen=True)
+class Practised:
+    """One question of a set, with the answer saved and the feedback on it (newest first)."""
+
+    index: int
+    kind: str
+    question: str
+    answer: str
+    feedback: list[AnswerFeedback]
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.answer.strip())
+
+
+def question_set_page(*, question_set: QuestionSet) -> list[Practised]:
+    answers = {
+        a.index: a
+        for a in question_set.answers.prefetch_related(
+            Prefetch("feedback", queryset=AnswerFeedback.objects.order_by("-created", "-pk"))
+        )
+    }
+    page = []
+    for index, kind, text in question_set.questions():
+        answer = answers.get(index)
+        page.append(
+            Practised(
+                index=index,
+                kind=kind,
+                question=text,
+                answer=answer.text if answer else "",
+                feedback=list(answer.feedback.all()) if answer else [],
+            )
+        )
+    return page
+
+
+def interviews_of(*, user: ReviewUser) -> QuerySet[MockInterview]:
+    return MockInterview.objects.filter(owner_id=user.pk).select_related("question_set")
+
+
+def interview_get(*, user: ReviewUser, interview_id: int) -> MockInterview | None:
+    return (
+        MockInterview.objects.select_related("question_set")
+        .filter(owner_id=user.pk, pk=interview_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Whether the account holder practised, as the server recorded it: `verified` only with a
+    passed live check at the start, every later check passed, an end check, and no gap longer
+    than twice the check interval from the start to the end. `problems` say what is missing
+    (codes: "no_start", "start_failed", "check_failed", "gap", "no_end", "not_finished")."""
+
+    verified: bool
+    problems: list[str]
+    checks: list[IdentityCheck]
+    longest_gap: int
+    """Seconds, the longest time the face went unchecked while the interview ran."""
+
+
+def interview_verification(*, interview: MockInterview, interval: int) -> Verification:
+    checks = list(interview.checks.all())
+    problems: list[str] = []
+    starts = [c for c in checks if c.moment == CheckMoment.START]
+    if not starts:
+        problems.append("no_start")
+    elif not starts[-1].passed or not starts[-1].live:
+        problems.append("start_failed")
+    later = [c for c in checks if c.moment != CheckMoment.START]
+    if any(not c.passed for c in later):
+        problems.append("check_failed")
+    if not any(c.moment == CheckMoment.END for c in later):
+        problems.append("no_end")
+    if interview.started is None or interview.finished is None:
+        problems.append("not_finished")
+        return Verification(False, problems, checks, 0)
+    times = [interview.started, *(c.at for c in later if c.passed), interview.finished]
+    times.sort()
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    longest = round(max(gaps, default=0.0))
+    if longest > 2 * interval:
+        problems.append("gap")
+    return Verification(not problems, problems, checks, longest)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    frames: int
+    faces: int
+    facing: int
+    mean_abs_yaw: float
+
+    @property
+    def face_share(self) -> float:
+        return self.faces / self.frames if self.frames else 0.0
+
+    @property
+    def facing_share(self) -> float:
+        return self.facing / self.faces if self.faces else 0.0
+
+
+def interview_delivery(*, interview: MockInterview) -> Delivery:
+    totals = interview.delivery or {}
+    faces = int(totals.get("faces", 0))
+    return Delivery(
+        frames=int(totals.get("frames", 0)),
+        faces=faces,
+        facing=int(totals.get("facing", 0)),
+        mean_abs_yaw=float(totals.get("yaw_sum", 0.0)) / faces if faces else 0.0,
+    )
+
+
+def question_remaining(*, interview: MockInterview) -> int:
+    """Seconds left, by the server's clock, for the question on screen."""
+    if interview.state != "running" or interview.question_shown is None:
+        return interview.seconds
+    spent = now() - interview.question_shown.timestamp()
+    return max(0, round(interview.seconds - spent))
+
+
+def practice_export(user: AbstractBaseUser) -> dict[str, list[dict[str, object]]]:
+    """The privacy export's part: the user's cover letters with their versions, question sets
+    with answers and feedback, and mock interviews with their answers and identity checks (each
+    check's moment, time and outcome; there is no picture to export)."""
+    letters = CoverLetter.objects.filter(owner_id=user.pk).order_by("created", "pk")
+    sets = QuestionSet.objects.filter(owner_id=user.pk).order_by("created", "pk")
+    interviews = MockInterview.objects.filter(owner_id=user.pk).order_by("created", "pk")
+    return {
+        "cover_letters": [
+            {
+                "id": letter.pk,
+                "versions": [
+                    {
+                        "number": v.number,
+                        "title": v.title,
+                        "company": v.company_name,
+                        "position": v.position,
+                        "items": v.items,
+                        "saved": v.created.isoformat(),
+                    }
+                    for v in letter.versions.order_by("number")
+                ],
+            }
+            for letter in letters
+        ],
+        "question_sets": [
+            {
+                "id": s.pk,
+                "letter": s.letter_id,
+                "provider": s.provider,
+                "language": s.language,
+                "job": s.job,
+                "personality": s.personality,
+                "answers": [
+                    {
+                        "question": a.index,
+                        "text": a.text,
+                        "feedback": [
+                            {"provider": f.provider, "answer": f.answer_text, "content": f.content}
+                            for f in a.feedback.order_by("created", "pk")
+                        ],
+                    }
+                    for a in s.answers.order_by("index")
+                ],
+                "created": s.created.isoformat(),
+            }
+            for s in sets
+        ],
+        "mock_interviews": [
+            {
+                "id": i.pk,
+                "question_set": i.question_set_id,
+                "state": i.state,
+                "started": i.started.isoformat() if i.started else None,
+                "finished": i.finished.isoformat() if i.finished else None,
+                "delivery": i.delivery,
+                "questions": [
+                    {
+                        "question": q.question,
+                        "answer": q.answer,
+                        "seconds": q.seconds_taken,
+                        "feedback": q.feedback,
+                    }
+                    for q in i.questions.all()
+                ],
+                "checks": [
+                    {"moment": c.moment, "at": c.at.isoformat(), "passed": c.passed, "live": c.live}
+                    for c in i.checks.all()
+                ],
+            }
+            for i in interviews
+        ],
+    }
+
+
+def question_on_screen(*, interview: MockInterview) -> str:
+    """The text of the question to answer now ("" before the start and after the last)."""
+    if interview.state != "running":
+        return ""
+    question = interview.questions.filter(order=interview.current + 1).first()
+    return question.question if question else ""

@@ -16,6 +16,9 @@ nothing below them:
     face_delete        every template of a user, keys destroyed
     face_framing       advice for the camera page before it records (one face, size, light);
                        no identity is checked and nothing is decided, so nothing is audited
+    face_presence      a few camera frames, no gesture asked: is the account holder still the
+                       one in front of the camera (an interview's checks after its live start),
+                       and do they look at it? NO liveness: the caller pairs it with a live check
 
 Clients learn pass/fail and a hint, never a score; `FaceCheck.reason` is for the audit log."""
 
@@ -25,17 +28,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+import numpy as np
 from django.conf import settings
 
 from peeka.accounts import otp
 from peeka.accounts.models import User
+from peeka.biometrics import Face, RGBImage
 from peeka.biometrics.challenge import StepVerdict
+from peeka.biometrics.engine import FUSED_TRANSFORMS, mean_descriptor
 from peeka.biometrics.framing import Framing, framing
-from peeka.errors import ImageError, PeekaError, gettext_noop
+from peeka.biometrics.pose import HeadPose, head_pose
+from peeka.errors import FaceError, ImageError, PeekaError, gettext_noop
 from peeka.faces import selectors
 from peeka.faces.models import LivenessChallenge
 from peeka.faces.services import challenges, enrollment, matching
-from peeka.faces.services.frames import preview_frame
+from peeka.faces.services.frames import camera_frame, preview_frame
 from peeka.faces.services.protection import engine_for, enrollment_model
 from peeka.security.client import ClientInfo
 from peeka.security.clock import now
@@ -520,6 +527,125 @@ def face_framing(*, frame: bytes) -> Framing:
     often a client may ask (it costs one detection on 320x240 pixels)."""
     image = preview_frame(frame)
     return framing(image, engine_for(enrollment_model()).detect(image))
+
+
+# --- presence: the same face, still there ------------------------------------------------
+
+PresencePurpose = Literal["interview"]
+_PRESENCE_EVENTS: dict[PresencePurpose, str] = {"interview": "presence_interview"}
+PRESENCE_MAX_FRAMES = 5
+"""Frames of one presence check: about a second of webcam, a few frames apart."""
+PRESENCE_FRAMES = gettext_noop("The camera pictures did not come through.")
+PRESENCE_NO_FACE = gettext_noop("No face in view. Look straight at the camera.")
+PRESENCE_NO_TEMPLATE = gettext_noop("Add your face to your account first.")
+
+
+@dataclass(frozen=True)
+class Presence:
+    passed: bool
+    """The account holder's face matched."""
+    hint: str
+    """What the client may be told (English, marked for translation, as `FaceCheck.hint`)."""
+    reason: str
+    """"ok" or the check that failed: for the audit log."""
+    audit_id: int | None
+    frames: int
+    """Frames received."""
+    faces: int
+    """Frames with one face in them (one prominent face, as a login photo must have)."""
+    facing: int
+    """Of those, frames where the face looks at the camera (`peeka.biometrics.pose`)."""
+    mean_abs_yaw: float
+    """Mean |yaw| over the frames with a face whose landmarks the detector gave (every
+    detector of the default model does); 0.0 when none."""
+    image_error: ImageError | None = None
+    """A frame was not a usable camera picture, or there were none or too many."""
+
+
+def face_presence(
+    *, user: User, purpose: PresencePurpose, frames: Sequence[bytes], client: ClientInfo
+) -> Presence:
+    """Is `user`, the account holder, still the one in front of the camera, for `purpose`?
+    `frames`: 1 to `PRESENCE_MAX_FRAMES` webcam JPEGs over about a second, taken without
+    interrupting the user (an interview's checks every 30 s and at its end). The faces found
+    are matched to the user's template, fused over frames when there are several, as a
+    challenge's last step is; with how many frames show one face looking at the camera.
+
+    There is NO liveness check here: this flow only says the same face is still there, so
+    a photo held up passes. The caller starts with a live check (`face_check`) and pairs the
+    two. A failure is not counted toward the account's face lockout (someone who looks away
+    must not lock their account out), but the calls are rate-limited per user
+    (`ThrottledError`). One audit row per call (`presence_<purpose>`), refused and throttled
+    ones included."""
+    event = _PRESENCE_EVENTS[purpose]
+    try:
+        rate_limit(scope="presence", ident=f"user:{user.pk}")
+    except ThrottledError as exc:
+        if exc.first:
+            _audit(event, False, exc.code, user, "", client)
+        raise
+
+    def refused(reason: str, hint: str, error: ImageError | None = None) -> Presence:
+        audited = _audit(event, False, reason, user, "", client)
+        return Presence(False, hint, reason, audited, len(frames), 0, 0, 0.0, error)
+
+    if not 1 <= len(frames) <= PRESENCE_MAX_FRAMES:  # counted before anything is decoded
+        error = ImageError(
+            gettext_noop("Send from 1 to %(most)d camera pictures."),
+            code="frames",
+            params={"most": PRESENCE_MAX_FRAMES},
+        )
+        return refused("frames", PRESENCE_FRAMES, error)
+    images: list[RGBImage] = []
+    for frame in frames:
+        try:
+            images.append(camera_frame(frame))
+        except ImageError as exc:
+            return refused(exc.code, PRESENCE_FRAMES, exc)
+    models = selectors.template_models(user=user)
+    engine = engine_for(models[0] if models else enrollment_model())
+    found: list[tuple[RGBImage, Face]] = []
+    poses: list[HeadPose] = []
+    for image in images:
+        try:
+            face = engine.pick(engine.detect(image), image, "single")
+        except FaceError:  # no face, or several
+            continue
+        found.append((image, face))
+        if face.landmarks is not None:  # dlib's HOG detector gives none
+            poses.append(head_pose(face.landmarks))
+    facing = sum(pose.facing for pose in poses)
+    mean_abs_yaw = float(np.mean([abs(p.yaw) for p in poses])) if poses else 0.0
+    if not models:
+        reason = "no_template"
+    elif not found:
+        reason = "no_face"
+    else:
+        reason = matching.face_match(user=user, probe=_presence_probe(found, models[0]))[1]
+    passed = reason == "ok"
+    audited = _audit(event, passed, reason, user, "", client)
+    hint = {"ok": DONE, "no_template": PRESENCE_NO_TEMPLATE, "no_face": PRESENCE_NO_FACE}.get(
+        reason, NOT_RECOGNISED
+    )
+    return Presence(passed, hint, reason, audited, len(frames), len(found), facing, mean_abs_yaw)
+
+
+def _presence_probe(found: Sequence[tuple[RGBImage, Face]], model: str) -> matching.Probe:
+    """One face: its one crop, compared at the "single" thresholds. Several: the mean over the
+    frames of each chip and its mirror, at the "fused" thresholds, as a challenge's last step
+    is embedded (`StepVerdict.fused`). No quality gate, as there: the frames of a passive
+    check are taken as they come."""
+    engine = engine_for(model)
+    if len(found) == 1:
+        image, face = found[0]
+        single = engine.sample(image, face, check_quality=False).embedding
+        return matching.Probe.from_embedding(single, model=model)
+    views = [
+        engine.sample(image, face, transforms=FUSED_TRANSFORMS, check_quality=False).embedding
+        for image, face in found
+    ]
+    fused = mean_descriptor(np.array(views))
+    return matching.Probe.from_embedding(fused, model=model, mode="fused")
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -117,6 +117,19 @@ EVENTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy("API: liveness check passed"),
         gettext_lazy("API: liveness check failed"),
     ),
+    # The interview coach: a passive check that the candidate is still the account holder.
+    "challenge_interview": (
+        gettext_lazy("Mock interview: face check started"),
+        gettext_lazy("Mock interview: face check not started"),
+    ),
+    "liveness_interview": (
+        gettext_lazy("Mock interview: face checked live"),
+        gettext_lazy("Mock interview: live face check failed"),
+    ),
+    "presence_interview": (
+        gettext_lazy("Interview identity check passed"),
+        gettext_lazy("Interview identity check failed"),
+    ),
     # The workplace: the kiosk and punches (`peeka.workplace.attendance`).
     "challenge_kiosk": (
         gettext_lazy("Kiosk: face check started"),
@@ -273,6 +286,17 @@ REASONS: dict[str, Promise] = {
     "review_invalid": gettext_lazy("Review not valid"),
     "review_reported": gettext_lazy("Review reported already"),
     "too_few_forms": gettext_lazy("Too few questions"),
+    # The interview coach's practice (`peeka.coach.services.practice`, `.interviews`).
+    "answer_empty": gettext_lazy("Empty answer"),
+    "answer_too_long": gettext_lazy("Answer too long"),
+    "forbidden": gettext_lazy("Not the owner"),
+    "no_such_question": gettext_lazy("No such question"),
+    "interview_not_answered": gettext_lazy("Last question not answered"),
+    "interview_not_running": gettext_lazy("Interview not going on"),
+    "interview_order": gettext_lazy("Not the question on screen"),
+    "interview_questions": gettext_lazy("Wrong number of questions"),
+    "interview_seconds": gettext_lazy("Time per question out of range"),
+    "interview_started": gettext_lazy("Interview already begun"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),

@@ -394,6 +394,7 @@ PEEKA_RATE_LIMITS = {
     "challenge": 12,
     "challenge_key": 120,
     "challenge_user": 6,
+    "presence": 12,
     "kiosk_pin": 30,
     "kiosk_setup": 10,
     "wallet_topup": 10,
@@ -403,8 +404,9 @@ PEEKA_RATE_LIMITS = {
 """Requests per minute: face requests (every step of a challenge is one), framing hints (the
 camera page asks at most every 0.7 s before it records) and password logins per client IP,
 API calls per API key; liveness challenges started per client IP, per API key or kiosk device
-and per claimed name (which also counts each toward the account's face lockout); PIN punches
-per kiosk device, and tries of a kiosk's device key per client IP; card top-ups per user, QR
+and per claimed name (which also counts each toward the account's face lockout); passive
+presence checks (`face_presence`: an interview's, every 30 s) per user; PIN punches per kiosk
+device, and tries of a kiosk's device key per client IP; card top-ups per user, QR
 scan frames per client IP and wallet API calls per personal access token."""
 PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
 """Audit events older than this are deleted by `peeka audit prune` (run at every start)."""
@@ -457,3 +459,9 @@ try:
     PEEKA_LLM = LLMSettings.from_env()
 except LLMError as _exc:
     raise ImproperlyConfigured(_exc.message) from None
+
+# The interview coach (peeka.coach).
+PEEKA_COACH_CHECK_SECONDS = env_int("PEEKA_COACH_CHECK_SECONDS", 30, minimum=5)
+"""How often a mock interview checks who is answering (a few camera frames matched to the
+account holder's face); a gap of more than twice this between two checks, or between the last
+one and the end, leaves the practice unverified."""

@@ -123,7 +123,7 @@ def test_export_and_account_deletion_walk_every_registered_part(
     data = client.get("/accounts/export/").json()
     assert set(data) == {
         "account", "second_factors", "access_tokens", "face_templates", "audit_events", "wallet",
-        "coach_reviews", "notebook",
+        "coach_reviews", "coach_practice", "notebook",
     }  # fmt: skip
     assert data["notebook"] == {"pages": 2, "owner": "alice"}
     response = client.post("/accounts/delete/", {"confirm": "on"})

@@ -73,6 +73,43 @@ def enrolled_alice(db: None, settings: SettingsWrapper, faces_dir: Path) -> User
     return alice
 
 
+def practice_pages(user: User) -> dict[str, str]:
+    """The interview coach's practice pages of `user`, with something on each: a letter, its
+    questions with an answer and its feedback, a mock interview ready to start and one
+    finished (its report)."""
+    from peeka.coach.services import interviews, practice
+
+    letter = practice.letter_create(
+        owner=user,
+        content=practice.LetterContent(
+            title="네오테크 백엔드",
+            company_name="네오테크",
+            position="백엔드 개발자",
+            items=[("지원 동기", "결제 시스템의 응답 시간을 40% 줄인 경험이 있습니다.")],
+        ),
+    )
+    questions = practice.questions_ask(user=user, letter=letter, language="ko")
+    practice.feedback_ask(
+        user=user,
+        question_set=questions,
+        index=0,
+        text="인턴십에서 주문 API의 병목을 찾아 캐시를 도입했고, 응답 시간이 40% 줄었습니다.",
+    )
+    ready = interviews.interview_create(user=user, question_set=questions, indexes=[0], seconds=60)
+    done = interviews.interview_create(user=user, question_set=questions, indexes=[1], seconds=60)
+    interviews.interview_begin(user=user, interview=done)
+    interviews.interview_answer(user=user, interview=done, order=1, text="팀과 함께 해결했습니다.")
+    interviews.interview_finish(user=user, interview=done)
+    return {
+        "practice": "/coach/letters/",
+        "new cover letter": "/coach/letters/new/",
+        "cover letter": f"/coach/letters/{letter.pk}/",
+        "questions and feedback": f"/coach/sets/{questions.pk}/",
+        "mock interview": f"/coach/interviews/{ready.pk}/",
+        "interview report": f"/coach/interviews/{done.pk}/report/",
+    }
+
+
 class Findings:
     """What is wrong across the pages of one run, with an axe violation the pages share (the
     navigation bar's, say) reported once with the list of pages it is on."""
@@ -134,6 +171,8 @@ def test_the_main_pages_are_accessible(
     for name, path in SIGNED_IN_PAGES.items():
         findings.check(page, live_server.url + path, name)
         assert page.url == live_server.url + path, f"{name} redirected to {page.url}"
+    for name, path in practice_pages(enrolled_alice).items():
+        findings.check(page, live_server.url + path, name)
     # "The form expired" (403, a form posted without its CSRF cookie), inside the shell.
     member.clear_cookies(name="csrftoken")
     with page.expect_navigation() as navigation:
