@@ -59,6 +59,11 @@ urlpatterns = [
         name="interview_answer",
     ),
     path(
+        "interviews/<int:interview_id>/transcribe/",
+        interviews.interview_transcribe,
+        name="interview_transcribe",
+    ),
+    path(
         "interviews/<int:interview_id>/finish/",
         interviews.interview_finish,
         name="interview_finish",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from peeka.llm.types import Feedback, FeedbackRequest, QuestionRequest, Questions
+from peeka.llm.types import Feedback, FeedbackRequest, Language, QuestionRequest, Questions
 
 log = logging.getLogger("peeka.llm")
 
@@ -22,15 +22,30 @@ ERROR_CODES = frozenset(
         "llm_wrong_language",
         "llm_refused",
         "llm_config",
+        "llm_unsupported",
     }
 )
+
+AUDIO_MAX_BYTES = 10 * 1024 * 1024
+"""The largest recording a provider is asked to transcribe (10 MB: minutes of Opus speech)."""
+AUDIO_TYPES: dict[str, str] = {
+    "audio/webm": "webm",
+    "audio/ogg": "ogg",
+    "audio/mp4": "mp4",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+}
+"""The recordings a provider transcribes, by media type, with the file name extension sent
+for each (OpenAI's endpoint reads the format from the name): what browsers' MediaRecorder
+makes (Chromium WebM, Firefox Ogg, Safari MP4) and the usual files."""
 
 
 class LLMError(Exception):
     """A provider could not answer. `code` is stable: "llm_unavailable" (down, refused, bad
     key), "llm_timeout", "llm_malformed" (no valid answer after one repair attempt),
-    "llm_wrong_language", "llm_refused" (the model declined), "llm_config". The message is
-    English and safe to show; it never contains what the user wrote."""
+    "llm_wrong_language", "llm_refused" (the model declined), "llm_config", "llm_unsupported"
+    (the provider cannot do this at all, e.g. transcribe speech). The message is English and
+    safe to show; it never contains what the user wrote (or said)."""
 
     def __init__(self, code: str, message: str) -> None:
         if code not in ERROR_CODES:
@@ -40,17 +55,46 @@ class LLMError(Exception):
         self.message = message
 
 
+class AudioError(ValueError):
+    """A recording a provider refuses before any request: `code` is "audio_empty",
+    "audio_too_large" (over AUDIO_MAX_BYTES) or "audio_type" (not one of AUDIO_TYPES)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def audio_extension(audio: bytes, content_type: str) -> str:
+    """The file name extension for a recording of `content_type` (parameters such as
+    ";codecs=opus" allowed, case ignored), or `AudioError` when it is empty, larger than
+    AUDIO_MAX_BYTES or of a type not in AUDIO_TYPES."""
+    if not audio:
+        raise AudioError("audio_empty", "The recording is empty.")
+    if len(audio) > AUDIO_MAX_BYTES:
+        raise AudioError(
+            "audio_too_large", f"A recording has at most {AUDIO_MAX_BYTES // 1024 // 1024} MB."
+        )
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type not in AUDIO_TYPES:
+        raise AudioError(
+            "audio_type", f"A recording is one of {', '.join(AUDIO_TYPES)}, not {media_type!r}."
+        )
+    return AUDIO_TYPES[media_type]
+
+
 @dataclass(frozen=True)
 class Call:
-    """One request to a model, as recorded: never the prompt or the answer."""
+    """One request to a model, as recorded: never the prompt or the answer (nor the audio
+    or the transcription)."""
 
     provider: str
     model: str
     operation: str
-    """"questions", "feedback", "repair"."""
+    """"questions", "feedback", "repair", "transcribe"."""
     prompt_version: str
     """The prompt template's version and language, e.g. "questions.v1.ko"; a repair records
-    both prompts ("feedback.v1.en+repair.v1.en"); the offline provider records its engine."""
+    both prompts ("feedback.v1.en+repair.v1.en"); the offline provider records its engine; a
+    transcription its language ("transcribe.ko")."""
     input_tokens: int
     output_tokens: int
     latency_ms: float
@@ -91,7 +135,12 @@ class Settings:
     http://localhost:11434/v1, llama.cpp server: http://localhost:8080/v1, vLLM:
     http://localhost:8000/v1, LM Studio: http://localhost:1234/v1). `json_mode` sends
     `response_format={"type": "json_object"}`; a server that rejects it (LM Studio does) is
-    asked again without it, so it only needs turning off to save that first refused request."""
+    asked again without it, so it only needs turning off to save that first refused request.
+
+    `transcribe_model` names the speech-to-text model of the same server, for servers with
+    `POST /v1/audio/transcriptions` (vLLM serving Whisper, OpenAI and other hosted services;
+    Ollama and llama.cpp's server have none): with it the coach offers spoken answers. It is
+    ignored (kept empty) without a base URL."""
 
     base_url: str = ""
     model: str = ""
@@ -99,6 +148,7 @@ class Settings:
     timeout: float = 60.0
     max_tokens: int = 2048
     json_mode: bool = True
+    transcribe_model: str = ""
 
     @property
     def provider(self) -> str:
@@ -108,7 +158,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """PEEKA_LLM_BASE_URL, PEEKA_LLM_MODEL (required with a base URL), PEEKA_LLM_API_KEY or
         PEEKA_LLM_API_KEY_FILE (which wins), PEEKA_LLM_TIMEOUT (seconds, at most 600),
-        PEEKA_LLM_MAX_TOKENS (16 to 32768), PEEKA_LLM_JSON_MODE (1/0, true/false, on/off);
+        PEEKA_LLM_MAX_TOKENS (16 to 32768), PEEKA_LLM_JSON_MODE (1/0, true/false, on/off),
+        PEEKA_LLM_TRANSCRIBE_MODEL (optional, e.g. "whisper-1"; only read with a base URL);
         `LLMError("llm_config")` when one is malformed. Messages name the variable, never the
         key."""
         values = os.environ if env is None else env
@@ -129,11 +180,15 @@ class Settings:
             raise LLMError("llm_config", "PEEKA_LLM_JSON_MODE must be 1 or 0 (true/false, on/off)")
         base_url = values.get("PEEKA_LLM_BASE_URL", "").strip()
         model = values.get("PEEKA_LLM_MODEL", "").strip()
+        transcribe_model = ""
         if base_url:
             _check_url(base_url)
             if not model:
                 raise LLMError("llm_config", "PEEKA_LLM_MODEL is required with a base URL")
-        return cls(base_url, model, key, timeout, max_tokens, json_mode_text in _TRUE)
+            transcribe_model = values.get("PEEKA_LLM_TRANSCRIBE_MODEL", "").strip()
+        return cls(
+            base_url, model, key, timeout, max_tokens, json_mode_text in _TRUE, transcribe_model
+        )
 
 
 def _number(
@@ -188,4 +243,17 @@ class Provider(Protocol):
     def feedback_stream(self, request: FeedbackRequest) -> Iterator[str | Feedback]:
         """Text as it is produced, for the page to show while it waits, then the validated
         `Feedback` last."""
+        ...
+
+    def transcribes(self) -> bool:
+        """Whether `transcribe` can work with these settings (no request is made)."""
+        ...
+
+    def transcribe(self, audio: bytes, *, content_type: str, language: Language) -> str:
+        """What is said in the recording `audio` (at most AUDIO_MAX_BYTES, `content_type` one
+        of AUDIO_TYPES, parameters allowed), spoken in `language`, as plain text stripped of
+        surrounding space ("" when nothing was heard). `AudioError` (a ValueError) for a
+        recording outside those limits, before any request; `LLMError("llm_unsupported")`
+        from a provider that cannot transcribe. The audio and the text are never kept, logged
+        or recorded: the `Call` says only the operation, the model and the time it took."""
         ...

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from peeka.llm.base import Call, LLMError, Settings, record
 from peeka.llm.prompts import feedback_text
-from peeka.llm.types import Feedback, FeedbackRequest, QuestionRequest, Questions
+from peeka.llm.types import Feedback, FeedbackRequest, Language, QuestionRequest, Questions
 
 Answer = TypeVar("Answer", Questions, Feedback)
 
@@ -63,6 +63,14 @@ class OfflineProvider:
         feedback = self.feedback(request)
         yield from chunks(feedback_text(feedback, request.language), STREAM_CHUNKS)
         yield feedback
+
+    def transcribes(self) -> bool:
+        """Never: there is no speech model offline (answers are typed)."""
+        return False
+
+    def transcribe(self, audio: bytes, *, content_type: str, language: Language) -> str:
+        """`LLMError("llm_unsupported")`, always; nothing is recorded (no request was made)."""
+        raise LLMError("llm_unsupported", "The offline provider cannot transcribe speech.")
 
     def _record(self, operation: str, engine: str, started: float, error: str = "") -> None:
         record(

@@ -7,9 +7,14 @@ pydantic and checked for its script (Hangul for ko, Han for zh-hans, Latin for e
 fails gets ONE repair request (its own output back, with the validation errors or a language
 note), then `LLMError("llm_malformed")` or `LLMError("llm_wrong_language")`.
 
+With `Settings.transcribe_model`, spoken answers are written down by the same server's
+`POST /audio/transcriptions` (vLLM serving Whisper, a hosted service; Ollama and llama.cpp's
+server have none), in the language asked.
+
 Output is text only: nothing a model writes is ever executed, fetched or rendered as HTML here;
 the provider returns plain strings in pydantic models, and a page escapes them like any user
-text. Error messages and log lines never contain what the candidate (or the model) wrote."""
+text. Error messages and log lines never contain what the candidate (or the model) wrote or
+said, and a recording is sent on and forgotten."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import ValidationError
 
-from peeka.llm.base import Call, LLMError, Settings, record
+from peeka.llm.base import Call, LLMError, Settings, audio_extension, record
 from peeka.llm.prompts import (
     LANGUAGE_NAMES,
     Prompt,
@@ -43,6 +48,9 @@ from peeka.llm.types import (
 )
 
 Answer = TypeVar("Answer", Questions, Feedback)
+
+TRANSCRIBE_LANGUAGES: dict[Language, str] = {"ko": "ko", "en": "en", "zh-hans": "zh"}
+"""The ISO 639-1 code a transcription endpoint takes for each language."""
 
 _FENCE = re.compile(r"^```[A-Za-z]*\s*\n?(.*?)\n?\s*```$", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
@@ -124,6 +132,43 @@ class OpenAIProvider:
         reply = yield from self._stream(messages, prompt.version)
         yield self._settle(reply, messages, prompt, "feedback", request.language, Feedback)
 
+    def transcribes(self) -> bool:
+        """True when the settings name a transcription model (the server is not asked)."""
+        return bool(self.settings.base_url and self.settings.transcribe_model)
+
+    def transcribe(self, audio: bytes, *, content_type: str, language: Language) -> str:
+        """The recording written down by `Settings.transcribe_model` (see `Provider`): one
+        request, recorded as a `Call` ("transcribe", tokens 0) with the same error codes as
+        the other requests; a reply without a text is "llm_unavailable"."""
+        if not self.transcribes():
+            raise LLMError(
+                "llm_unsupported", "No transcription model is set (PEEKA_LLM_TRANSCRIBE_MODEL)."
+            )
+        extension = audio_extension(audio, content_type)
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        version = f"transcribe.{language}"
+        model = self.settings.transcribe_model
+        reply = _Reply("")
+        try:
+            result = self._openai().audio.transcriptions.create(
+                model=model,
+                file=(f"answer.{extension}", audio, media_type),
+                language=TRANSCRIBE_LANGUAGES[language],
+                response_format="json",
+            )
+        except (openai.OpenAIError, ValueError) as exc:
+            # ValueError: a 200 whose body is not JSON.
+            raise self._failure(exc, reply, "transcribe", version, model) from None
+        reply.finished = time.perf_counter()
+        text = getattr(result, "text", None)
+        if not isinstance(text, str):
+            self._record("transcribe", version, reply, "llm_unavailable", model)
+            raise LLMError(
+                "llm_unavailable", "The LLM server's reply is not an OpenAI transcription."
+            )
+        self._record("transcribe", version, reply, model=model)
+        return text.strip()
+
     # --- Judging replies -------------------------------------------------------------------
 
     def _settle(
@@ -167,12 +212,14 @@ class OpenAIProvider:
         self._record(operation, prompt.version, reply)
         return answer
 
-    def _record(self, operation: str, version: str, reply: _Reply, error: str = "") -> None:
+    def _record(
+        self, operation: str, version: str, reply: _Reply, error: str = "", model: str = ""
+    ) -> None:
         record(
             self.calls,
             Call(
                 provider=self.name,
-                model=self.settings.model,
+                model=model or self.settings.model,
                 operation=operation,
                 prompt_version=version,
                 input_tokens=reply.input_tokens,
@@ -306,10 +353,12 @@ class OpenAIProvider:
         except openai.OpenAIError as exc:
             raise self._failure(exc, reply, operation, version) from None
 
-    def _failure(self, exc: Exception, reply: _Reply, operation: str, version: str) -> LLMError:
+    def _failure(
+        self, exc: Exception, reply: _Reply, operation: str, version: str, model: str = ""
+    ) -> LLMError:
         error = _llm_error(exc, self.settings.timeout)
         reply.finished = time.perf_counter()
-        self._record(operation, version, reply, error=error.code)
+        self._record(operation, version, reply, error=error.code, model=model)
         return error
 
 

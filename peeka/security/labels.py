@@ -130,6 +130,11 @@ EVENTS: dict[str, tuple[Promise, Promise]] = {
         gettext_lazy("Interview identity check passed"),
         gettext_lazy("Interview identity check failed"),
     ),
+    # A spoken answer written down by the LLM server (only a throttled one is audited).
+    "transcribe_interview": (
+        gettext_lazy("Mock interview: spoken answer written down"),
+        gettext_lazy("Mock interview: spoken answer refused"),
+    ),
     # The workplace: the kiosk and punches (`peeka.workplace.attendance`).
     "challenge_kiosk": (
         gettext_lazy("Kiosk: face check started"),
@@ -297,6 +302,9 @@ REASONS: dict[str, Promise] = {
     "interview_questions": gettext_lazy("Wrong number of questions"),
     "interview_seconds": gettext_lazy("Time per question out of range"),
     "interview_started": gettext_lazy("Interview already begun"),
+    "audio_empty": gettext_lazy("Empty recording"),
+    "audio_too_large": gettext_lazy("Recording too large"),
+    "audio_type": gettext_lazy("Recording format not allowed"),
     # Throttles and lockouts (`peeka.security.services`).
     "throttled": gettext_lazy("Too many failed attempts: waiting time"),
     "rate_limited": gettext_lazy("Too many requests from this address"),

@@ -395,6 +395,7 @@ PEEKA_RATE_LIMITS = {
     "challenge_key": 120,
     "challenge_user": 6,
     "presence": 12,
+    "transcribe": 20,
     "kiosk_pin": 30,
     "kiosk_setup": 10,
     "wallet_topup": 10,
@@ -405,7 +406,8 @@ PEEKA_RATE_LIMITS = {
 camera page asks at most every 0.7 s before it records) and password logins per client IP,
 API calls per API key; liveness challenges started per client IP, per API key or kiosk device
 and per claimed name (which also counts each toward the account's face lockout); passive
-presence checks (`face_presence`: an interview's, every 30 s) per user; PIN punches per kiosk
+presence checks (`face_presence`: an interview's, every 30 s) per user; spoken answers written
+down by the LLM server (a mock interview's `transcribe`) per user; PIN punches per kiosk
 device, and tries of a kiosk's device key per client IP; card top-ups per user, QR
 scan frames per client IP and wallet API calls per personal access token."""
 PEEKA_AUDIT_RETENTION_DAYS = env_int("PEEKA_AUDIT_RETENTION_DAYS", 365, minimum=1)
@@ -453,8 +455,9 @@ in a real payment provider)."""
 
 # The interview coach's LLM (peeka.llm): PEEKA_LLM_BASE_URL names an OpenAI-compatible server
 # (Ollama, llama.cpp server, vLLM, LM Studio or a hosted service) with PEEKA_LLM_MODEL,
-# PEEKA_LLM_API_KEY(_FILE), PEEKA_LLM_TIMEOUT and PEEKA_LLM_MAX_TOKENS; without it the offline
-# provider answers (a question bank and rubric feedback; no model at all).
+# PEEKA_LLM_API_KEY(_FILE), PEEKA_LLM_TIMEOUT, PEEKA_LLM_MAX_TOKENS, and PEEKA_LLM_TRANSCRIBE_MODEL
+# for spoken answers where the server transcribes; without it the offline provider answers (a
+# question bank and rubric feedback; no model at all).
 try:
     PEEKA_LLM = LLMSettings.from_env()
 except LLMError as _exc:

@@ -88,6 +88,8 @@ def test_the_recovery_codes_step_copies_downloads_prints_and_waits_for_the_tick(
     codes = codes_list.all_inner_texts()
     go_on = page.locator("#codes-continue")
     expect(go_on).to_have_attribute("aria-disabled", "true")
+    # The page's script holds the link back once it has run (a loaded machine may click first).
+    expect(page.locator("#codes-step")).to_have_attribute("data-codes-ready", "1")
     go_on.dispatch_event("click")  # a click on the greyed-out control goes nowhere
     assert page.url == f"{url}/accounts/security/recovery-codes/"
     accessible(page, f"codes step ({language}, {width} px)")

@@ -1,6 +1,8 @@
 # ruff: noqa: RUF001 - the canned Chinese answers use Chinese punctuation
 """A fake OpenAI-compatible server for tests: a real HTTP server (stdlib `ThreadingHTTPServer`)
-on 127.0.0.1 answering `POST /v1/chat/completions` and `GET /v1/models` in OpenAI's format.
+on 127.0.0.1 answering `POST /v1/chat/completions`, `POST /v1/audio/transcriptions` (multipart,
+as vLLM serving Whisper does: a canned sentence of TRANSCRIPTS for the `language` field) and
+`GET /v1/models` in OpenAI's format.
 
 In a test, as a context manager, with a queue of scripted behaviours (one per request; an empty
 queue answers valid canned JSON for the operation and language asked):
@@ -10,6 +12,7 @@ queue answers valid canned JSON for the operation and language asked):
         provider = OpenAIProvider(Settings(base_url=fake.url, model="fake"))
         ...
         fake.requests  # the parsed JSON bodies received, in order
+        fake.transcriptions  # each transcription request's fields and its audio's byte count
 
 Standalone, for browser tests (prints "listening on <url>" once ready, runs until killed):
 
@@ -27,6 +30,8 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -108,6 +113,13 @@ FEEDBACK: dict[str, dict[str, Any]] = {
     },
 }
 
+TRANSCRIPTS: dict[str, str] = {
+    "ko": "저는 인턴십에서 주문 API의 응답 시간을 40% 줄였습니다.",
+    "en": "In my internship I cut the order API's response time by 40%.",
+    "zh": "我在实习期间把订单接口的响应时间缩短了百分之四十。",
+}
+"""What the fake hears in any recording, by the request's `language` (English without one)."""
+
 MALFORMED = 'Sure! Here are your questions: {"job": ["What do you'
 """A reply that is not JSON (an unterminated object after prose)."""
 
@@ -146,7 +158,8 @@ def _system(body: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class Canned:
     """Reply with this content (None: valid canned JSON for the operation and language asked,
-    or for `language` when given — a wrong-language reply)."""
+    or for `language` when given — a wrong-language reply). To a transcription: this text
+    (None: the TRANSCRIPTS sentence for the language asked, or for `language`)."""
 
     content: str | None = None
     language: str | None = None
@@ -188,6 +201,8 @@ class Refused:
 
 
 Behaviour = Canned | Malformed | Slow | Status | Streamed | Refused
+"""A transcription takes them too: Slow, Status and Canned as above, Malformed answers 200
+with a body that is not JSON, and Streamed and Refused answer as Canned() does."""
 
 SCRIPTS: dict[str, tuple[Behaviour, ...]] = {
     "questions": (),  # the default: valid JSON for whatever is asked, streamed when asked
@@ -203,6 +218,9 @@ class FakeOpenAI:
     def __init__(self, port: int = 0, *, reject_json_mode: bool = False) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.transcriptions: list[dict[str, Any]] = []
+        """Each transcription request's form fields (strings), with "filename",
+        "content_type" and "audio_bytes" (the file's size) for the file: never its bytes."""
         self.reject_json_mode = reject_json_mode
         self.stopping = threading.Event()
         self._queue: deque[Behaviour] = deque()
@@ -230,6 +248,13 @@ class FakeOpenAI:
             if self._queue:
                 return self._queue.popleft()
         return Streamed() if body.get("stream") else Canned()
+
+    def next_transcription(self, fields: dict[str, Any]) -> Behaviour:
+        with self._lock:
+            self.transcriptions.append(fields)
+            if self._queue:
+                return self._queue.popleft()
+        return Canned()
 
     def start(self) -> FakeOpenAI:
         self._thread = threading.Thread(
@@ -271,6 +296,9 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self.path.rstrip("/") == "/v1/audio/transcriptions":
+                self._transcription(raw)
+                return
             if self.path.rstrip("/") != "/v1/chat/completions":
                 self._json(404, {"error": {"message": "not found", "type": "invalid_request"}})
                 return
@@ -326,6 +354,33 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 completion["usage"] = _usage(body, content)
             self._json(200, completion)
 
+        def _transcription(self, raw: bytes) -> None:
+            fields = _multipart(self.headers.get("Content-Type", ""), raw)
+            if fields is None or "audio_bytes" not in fields:
+                message = "expected multipart/form-data with a file"
+                self._json(400, {"error": {"message": message, "type": "invalid_request"}})
+                return
+            fake.headers.append({key.lower(): value for key, value in self.headers.items()})
+            behaviour = fake.next_transcription(fields)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                if isinstance(behaviour, Slow):
+                    if fake.stopping.wait(behaviour.seconds):
+                        return
+                    behaviour = Canned()
+                if isinstance(behaviour, Status):
+                    quoted = str(fields.get("prompt", ""))[:200]
+                    error = {"message": f"error {behaviour.code} for: {quoted}", "type": "server"}
+                    self._json(behaviour.code, {"error": error})
+                    return
+                if isinstance(behaviour, Malformed):
+                    self._raw(200, MALFORMED.encode(), "application/json")
+                    return
+                text = behaviour.content if isinstance(behaviour, Canned) else None
+                if text is None:
+                    language = getattr(behaviour, "language", None) or fields.get("language")
+                    text = TRANSCRIPTS.get(str(language), TRANSCRIPTS["en"])
+                self._json(200, {"text": text})
+
         def _stream(self, body: dict[str, Any], content: str, count: int) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -357,9 +412,11 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
         def _json(self, status: int, data: dict[str, Any]) -> None:
-            payload = json.dumps(data, ensure_ascii=False).encode()
+            self._raw(status, json.dumps(data, ensure_ascii=False).encode(), "application/json")
+
+        def _raw(self, status: int, payload: bytes, content_type: str) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -375,6 +432,32 @@ def _completion_base(body: dict[str, Any]) -> dict[str, Any]:
         "created": int(time.time()),
         "model": body.get("model", MODEL),
     }
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any] | None:
+    """A multipart/form-data body's text fields, and its file's name, type and size (the
+    bytes are dropped); None when the body is not multipart."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        return None
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if not isinstance(name, str):
+            continue
+        filename = part.get_filename()
+        if filename is not None:
+            fields["filename"] = filename
+            fields["content_type"] = part.get_content_type()
+            fields["audio_bytes"] = len(data)
+        else:
+            fields[name] = data.decode("utf-8", "replace")
+    return fields
 
 
 def _last_user(body: dict[str, Any]) -> str:

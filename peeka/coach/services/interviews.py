@@ -5,7 +5,11 @@ through `peeka.faces.flows`, frames in memory only. The server's clock times eve
 report's "verified practice" is decided from what the server recorded, never from the page.
 
 Delivery signals (how many frames showed a face, how many looked at the camera, head turn)
-come from the same frames and are kept as running totals only."""
+come from the same frames and are kept as running totals only.
+
+Where the LLM server writes speech down (`Settings.transcribe_model`), an answer may be spoken:
+the recording goes to the provider in memory and only the text comes back to the page, which
+adds it to the answer being typed; nothing of it is stored or logged here."""
 
 from __future__ import annotations
 
@@ -28,19 +32,31 @@ from peeka.coach.models import (
     MockInterview,
     QuestionSet,
 )
-from peeka.coach.services import feedback_give
-from peeka.coach.services.practice import PracticeError, set_language
+from peeka.coach.services import feedback_give, provider
+from peeka.coach.services.practice import PracticeError, llm_failed, set_language
 from peeka.errors import gettext_noop
 from peeka.faces import flows
 from peeka.faces.flows import FaceCheck
 from peeka.faces.models import LivenessChallenge
-from peeka.llm.base import LLMError
+from peeka.llm.base import AudioError, LLMError, audio_extension
 from peeka.security.client import ClientInfo
 from peeka.security.clock import now
+from peeka.security.services import ThrottledError, audit_record, rate_limit
 
 PURPOSE: Final = "interview"
 GRACE_SECONDS = 5
 """An answer that arrives this much after its question's time is still in time (the network)."""
+AUDIO_MESSAGES = {
+    "audio_empty": gettext_noop("Nothing was recorded. Try again, or type your answer."),
+    "audio_too_large": gettext_noop(
+        "The recording is too long to write down. Speak for a shorter time, or type your answer."
+    ),
+    "audio_type": gettext_noop(
+        "This browser records sound in a format that cannot be written down. Type your answer "
+        "instead."
+    ),
+}
+"""What the user is told of a recording the provider refuses (`peeka.llm.base.AudioError`)."""
 
 
 def _now() -> datetime:
@@ -226,6 +242,56 @@ def interview_answer(
         locked.save(update_fields=["current", "question_shown"])
     interview.refresh_from_db()
     return question
+
+
+def transcription_available() -> bool:
+    """Whether the deployment's provider writes speech down (the interview page then offers to
+    speak an answer). No request is made."""
+    return provider().transcribes()
+
+
+def interview_transcribe(
+    *,
+    user: User,
+    interview: MockInterview,
+    audio: bytes,
+    content_type: str,
+    client: ClientInfo | None = None,
+) -> str:
+    """The spoken answer in `audio` (at most `peeka.llm.base.AUDIO_MAX_BYTES` of one of its
+    AUDIO_TYPES) written down by the provider in the set's language, for the page to add to
+    the answer being typed; only while the interview runs. Rate-limited per
+    user (scope "transcribe": `ThrottledError`, the first refusal of a window audited as
+    "transcribe_interview"). A refused recording or a provider's error is a `PracticeError`
+    (a provider that cannot transcribe: "llm_unsupported"). The audio and the text are
+    neither stored nor logged."""
+    _own(user, interview.owner_id)
+    if interview.state != InterviewState.RUNNING:
+        raise PracticeError(
+            gettext_noop("This interview is not going on."), code="interview_not_running"
+        )
+    try:
+        rate_limit(scope="transcribe", ident=f"user:{user.pk}")
+    except ThrottledError as exc:
+        if exc.first:  # one row a window, not one a refused recording
+            audit_record(
+                event="transcribe_interview",
+                success=False,
+                reason=exc.code,
+                user=user,
+                client=client,
+            )
+        raise
+    try:
+        audio_extension(audio, content_type)
+        return provider().transcribe(
+            audio, content_type=content_type, language=set_language(interview.question_set)
+        )
+    except AudioError as exc:
+        message = AUDIO_MESSAGES.get(exc.code, AUDIO_MESSAGES["audio_type"])
+        raise PracticeError(message, code=exc.code) from None
+    except LLMError as exc:
+        raise llm_failed(exc) from None
 
 
 def interview_finish(*, user: User, interview: MockInterview) -> MockInterview:

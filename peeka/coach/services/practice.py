@@ -52,6 +52,9 @@ LLM_MESSAGES = {
     "llm_config": gettext_noop(
         "The AI service is not set up correctly. Your text is saved; tell your administrator."
     ),
+    "llm_unsupported": gettext_noop(
+        "The AI service here cannot write down speech. Type your answer instead; your text is kept."
+    ),
 }
 
 

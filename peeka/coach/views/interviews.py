@@ -3,7 +3,8 @@ check, then the questions one at a time with a timer, a few frames sent about ev
 `PEEKA_COACH_CHECK_SECONDS` and after the last answer), and the printable report.
 
 The JSON endpoints answer {"code", "message"} with 4xx on a refusal, 429 with Retry-After when
-throttled; the camera's step answers are `peeka.faces.camera`'s."""
+throttled; the camera's step answers are `peeka.faces.camera`'s. Where the LLM server writes
+speech down, a spoken answer is posted to `interview_transcribe` as the raw recording."""
 
 from __future__ import annotations
 
@@ -25,12 +26,25 @@ from peeka.coach.services import interviews
 from peeka.coach.services.practice import PracticeError
 from peeka.coach.views.practice import posted_answer
 from peeka.errors import ImageError
-from peeka.faces.camera import challenge_json, frames_of, step_json, throttled, timestamps_of
+from peeka.faces.camera import (
+    challenge_json,
+    frames_of,
+    step_json,
+    throttled,
+    throttled_response,
+    timestamps_of,
+)
+from peeka.llm.base import AUDIO_MAX_BYTES, AUDIO_TYPES
 from peeka.security.client import client_info
+from peeka.security.services import ThrottledError
 from peeka.security.wording import localized
 
 PRESENCE_MAX_BYTES = 5 * 1024 * 1024
 """A check's frames (at most five JPEGs of a webcam picture), refused unread above this."""
+SPEAKING_PERMISSIONS = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
+"""The interview page's Permissions-Policy where answers may be spoken: the site's own
+(`peeka.web.security.PERMISSIONS`, which refuses the microphone everywhere) with this page's
+microphone allowed."""
 
 
 def _user(request: HttpRequest) -> User:
@@ -92,8 +106,12 @@ def interview_page(request: HttpRequest, interview_id: int) -> HttpResponse:
         "check_seconds": settings.PEEKA_COACH_CHECK_SECONDS,
         "answer_max": ANSWER_MAX,
         "remaining": selectors.question_remaining(interview=interview),
+        "transcribe": interviews.transcription_available(),
     }
-    return render(request, "coach/interview.html", context)
+    response = render(request, "coach/interview.html", context)
+    if context["transcribe"]:
+        response["Permissions-Policy"] = SPEAKING_PERMISSIONS
+    return response
 
 
 @login_required
@@ -184,6 +202,54 @@ def interview_answer(request: HttpRequest, interview_id: int) -> JsonResponse:
         return _refused(exc)
     interview.refresh_from_db()
     return _on_screen(interview)
+
+
+@login_required
+@require_POST
+def interview_transcribe(request: HttpRequest, interview_id: int) -> JsonResponse:
+    """A spoken answer written down: the request's body is the recording itself (not a form),
+    with its own Content-Type (e.g. "audio/webm;codecs=opus", as MediaRecorder makes it).
+    {"text": ...} (possibly "": nothing was heard), or {"code", "message"}: 413 "too_large"
+    from the Content-Length over `AUDIO_MAX_BYTES`, 400 "audio_empty" and 415 "audio_type"
+    (not one of `AUDIO_TYPES`), all three decided before the body is read; 409 when the
+    interview is not going on; 429 with Retry-After when throttled; 503 with the provider's
+    code ("llm_unsupported" where it cannot transcribe, "llm_timeout", ...)."""
+    interview = _interview(request, interview_id)
+    length = request.headers.get("Content-Length") or "0"
+    if not length.isdigit() or int(length) > AUDIO_MAX_BYTES:
+        message = gettext(interviews.AUDIO_MESSAGES["audio_too_large"])
+        return JsonResponse({"code": "too_large", "message": message}, status=413)
+    if int(length) == 0:
+        message = gettext(interviews.AUDIO_MESSAGES["audio_empty"])
+        return JsonResponse({"code": "audio_empty", "message": message}, status=400)
+    # Checked before reading: a form, say, is never parsed here.
+    if (request.content_type or "").lower() not in AUDIO_TYPES:
+        message = gettext(interviews.AUDIO_MESSAGES["audio_type"])
+        return JsonResponse({"code": "audio_type", "message": message}, status=415)
+    try:
+        text = interviews.interview_transcribe(
+            user=_user(request),
+            interview=interview,
+            audio=request.body,
+            content_type=request.headers.get("Content-Type", ""),
+            client=client_info(request),
+        )
+    except ThrottledError as exc:
+        return throttled_response(exc)
+    except PracticeError as exc:
+        return JsonResponse(
+            {"code": exc.code, "message": localized(exc)}, status=_transcribe_status(exc.code)
+        )
+    return JsonResponse({"text": text})
+
+
+def _transcribe_status(code: str | None) -> int:
+    code = code or ""
+    if code.startswith("interview_"):
+        return 409
+    if code.startswith("llm_"):
+        return 503
+    return {"audio_too_large": 413, "audio_type": 415}.get(code, 400)
 
 
 def _on_screen(interview: MockInterview) -> JsonResponse:

@@ -6,6 +6,8 @@
 // camera frames sent for an identity check right after the start and about every
 // `data-check-seconds`. After the last answer: the end check, then the finish form, which
 // leads to the report. The server times and decides everything; the page only counts down.
+// Where the server can write speech down (`data-transcribe-url`), #record records the
+// microphone (at most the time left) and adds what the server heard to the answer, to correct.
 (() => {
   const $ = (id) => document.getElementById(id);
   const form = $("interview-form");
@@ -19,6 +21,8 @@
   const timer = $("timer");
   const checkStatus = $("check-status");
   const beginUnverified = $("begin-unverified");
+  const record = $("record");
+  const recordStatus = $("record-status");
 
   const ANNOUNCE_AT = 30; // seconds left: the one spoken announcement
   const CHECK_FRAMES = 3; // frames of one identity check, spread over CHECK_SPREAD_MS
@@ -40,6 +44,9 @@
   let sending = false;
   let finishing = false;
   let checking = null; // the identity check on its way, if any
+  let recorder = null; // the MediaRecorder while the microphone records
+  let recordLimit = 0;
+  let transcribing = null; // the recording on its way to be written down, if any
 
   const elapsed = () => elapsedBase + Math.round((performance.now() - elapsedFrom) / 1000);
 
@@ -117,6 +124,7 @@
     autoSent = false;
     answer.value = takeDraft();
     countCharacters();
+    recordButton();
     startTimer(remaining);
     answer.focus();
   }
@@ -126,11 +134,15 @@
     sending = true;
     next.disabled = true;
     showError("");
+    // What is being said belongs to this answer: it is written down and added before it goes.
+    stopRecording();
+    if (transcribing) await transcribing;
     const { status, body } = await Peeka.post(
       data.answerUrl, Peeka.formOf({ order: current + 1, text: answer.value }),
     );
     sending = false;
     next.disabled = false;
+    recordButton();
     if (status !== 200) {
       // The answer stays in the box: the button sends it again.
       showError(body.message || gettext("Your answer could not be sent. Try again."));
@@ -144,6 +156,122 @@
       return;
     }
     showQuestion(body.remaining, body.question);
+  }
+
+  // --- a spoken answer, written down by the server ----------------------------------------------
+
+  const RECORD_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
+  const canRecord = () => Boolean(
+    record && data.transcribeUrl && window.MediaRecorder && navigator.mediaDevices
+    && navigator.mediaDevices.getUserMedia,
+  );
+
+  function recordButton() {
+    if (!record) return;
+    const on = Boolean(recorder);
+    record.setAttribute("aria-pressed", on ? "true" : "false");
+    record.textContent = on
+      // Translators: the mock interview's microphone toggle while it records: stop, and have the
+      // AI write the spoken answer into the answer box
+      ? gettext("Stop and write it down")
+      // Translators: the mock interview's microphone toggle: record a spoken answer
+      : gettext("Speak your answer");
+    record.disabled = !on && (Boolean(transcribing) || sending || finishing || answer.disabled);
+  }
+
+  function recordSays(text) {
+    if (recordStatus) recordStatus.textContent = text;
+  }
+
+  async function startRecording() {
+    if (recorder || transcribing || sending || finishing || record.disabled) return;
+    showError("");
+    const order = current + 1;
+    let stream;
+    record.disabled = true; // while the browser asks for the microphone
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (error) {
+      recordButton();
+      showError(gettext("The microphone could not be used. Allow it for this site, or type your answer."));
+      return;
+    }
+    if (sending || finishing || order !== current + 1) { // the answer went meanwhile
+      stream.getTracks().forEach((track) => track.stop());
+      recordButton();
+      return;
+    }
+    const type = RECORD_TYPES.find((candidate) => MediaRecorder.isTypeSupported(candidate));
+    const parts = [];
+    let started;
+    try {
+      started = new MediaRecorder(stream, type ? { mimeType: type } : {});
+      started.addEventListener("dataavailable", (event) => {
+        if (event.data && event.data.size) parts.push(event.data);
+      });
+      started.start();
+    } catch (error) {
+      stream.getTracks().forEach((track) => track.stop());
+      recordButton();
+      showError(gettext("This browser cannot record sound here. Type your answer instead."));
+      return;
+    }
+    recorder = started;
+    // The recording ends with the "stop" event: then its text is asked for, once.
+    transcribing = new Promise((resolve) => {
+      started.addEventListener("stop", () => {
+        stream.getTracks().forEach((track) => track.stop());
+        const blob = new Blob(parts, { type: started.mimeType || type || "audio/webm" });
+        transcribe(blob, order).then(resolve, resolve);
+      });
+    });
+    recordButton();
+    recordSays(gettext("Recording… Speak now, then press the button again."));
+    // At most the question's time left: the answer is sent then, with what was said.
+    const left = Math.max(1000, deadline - performance.now());
+    recordLimit = window.setTimeout(stopRecording, left);
+  }
+
+  function stopRecording() {
+    window.clearTimeout(recordLimit);
+    if (!recorder) return;
+    const stopping = recorder;
+    recorder = null;
+    if (stopping.state !== "inactive") stopping.stop();
+    recordButton();
+  }
+
+  async function transcribe(blob, order) {
+    recordButton();
+    // Translators: while the AI service turns the recorded answer into text
+    recordSays(gettext("Writing down what you said…"));
+    const { status, body } = await Peeka.post(data.transcribeUrl, blob);
+    transcribing = null;
+    recordButton();
+    if (status !== 200) {
+      recordSays("");
+      showError(body.message || gettext("What you said could not be written down. Try again, or type your answer."));
+      return;
+    }
+    const text = (body.text || "").trim();
+    if (order !== current + 1) return; // another question is on screen now (not expected)
+    if (!text) {
+      recordSays(gettext("Nothing was heard. Try again, closer to the microphone, or type your answer."));
+      return;
+    }
+    const typed = answer.value.replace(/\s+$/, "");
+    const joined = typed ? `${typed}${/\n$/.test(answer.value) ? "\n" : " "}${text}` : text;
+    answer.value = joined.slice(0, answerMax);
+    countCharacters();
+    keepDraft();
+    if (joined.length > answerMax) {
+      showError(interpolate(
+        gettext("An answer has at most %(most)s characters: the end of what you said was left out."),
+        { most: answerMax }, true,
+      ));
+    }
+    recordSays(gettext("Added to your answer. Correct it if something was misheard."));
+    answer.focus();
   }
 
   // --- identity checks while the interview runs ------------------------------------------------
@@ -259,8 +387,10 @@
     if (finishing) return;
     finishing = true;
     window.clearInterval(ticking);
+    stopRecording();
     next.disabled = true;
     answer.disabled = true;
+    recordButton();
     checkStatus.textContent = gettext("A last identity check, then your report and its feedback…");
     if (checking) await checking;
     let answered = await presence(true);
@@ -313,6 +443,12 @@
     if (form.dataset.state === "ready") begin();
   });
   next.addEventListener("click", () => send());
+  if (canRecord()) {
+    record.addEventListener("click", () => (recorder ? stopRecording() : startRecording()));
+  } else if (record) {
+    record.hidden = true; // no microphone recording in this browser: answers are typed
+    if (recordStatus) recordStatus.hidden = true;
+  }
   answer.addEventListener("input", () => {
     countCharacters();
     keepDraft();
