@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -138,6 +139,10 @@ class KeyVault:
         self._ready = False
         # Key bytes never change once written, so each is read (and its file checked) once.
         self._cache: dict[str, bytes] = {}
+        # The lock is re-entrant in its holder's thread: `lock()` held around `put_secret` (a
+        # shared secret made once) may reach `_locked()` again (the first "wrap" key).
+        self._thread_lock = threading.RLock()
+        self._depth = 0
 
     def __repr__(self) -> str:
         return f"KeyVault({str(self.directory)!r})"
@@ -352,13 +357,26 @@ class KeyVault:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self._ensure_directories()
-        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
+        """The vault's lock: other threads wait on the in-process lock, other processes on the
+        lock file's flock. Taken again by the thread that holds it, it is already held (a
+        second flock on a new descriptor of the same file would wait for itself forever)."""
+        with self._thread_lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._ensure_directories()
+            fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._depth = 1
+                yield
+            finally:
+                self._depth = 0
+                os.close(fd)  # closing releases the lock
 
     def _read_metadata(self) -> list[KeyInfo]:
         self._ensure_directories()

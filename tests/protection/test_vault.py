@@ -359,3 +359,41 @@ def test_errors_are_peeka_errors() -> None:
         assert issubclass(error, VaultError)
     assert issubclass(TemplateIntegrityError, PeekaError)
     assert not issubclass(TemplateIntegrityError, VaultError)
+
+
+def test_a_secret_kept_under_the_lock_in_a_fresh_vault_does_not_wait_for_itself(
+    tmp_path: Path,
+) -> None:
+    """`lock()` around `put_secret` (a shared seed made once, `peeka.protection.gallery`) in a
+    vault without a "wrap" key yet: making that key takes the lock again in the same thread.
+    Before the lock was re-entrant this waited forever (a CI run hung on it)."""
+    vault = KeyVault(tmp_path / "v")
+    done = threading.Event()
+
+    def keep() -> None:
+        with vault.lock():
+            vault.put_secret("iom-seed", b"s" * 32)
+        done.set()
+
+    worker = threading.Thread(target=keep, daemon=True)
+    worker.start()
+    assert done.wait(10), "put_secret under lock() waited for its own lock"
+    assert vault.get_secret("iom-seed") == b"s" * 32
+
+
+def test_the_lock_still_keeps_other_threads_out(tmp_path: Path) -> None:
+    vault = KeyVault(tmp_path / "v")
+    inside = threading.Event()
+    entered: list[str] = []
+
+    def other() -> None:
+        with vault.lock():
+            entered.append("other")
+
+    with vault.lock():
+        worker = threading.Thread(target=other, daemon=True)
+        worker.start()
+        inside.wait(0.3)  # the other thread has had time to try
+        assert entered == []
+    worker.join(5)
+    assert entered == ["other"]
