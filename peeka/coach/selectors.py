@@ -20,6 +20,7 @@ from peeka.coach.models import (
     CoverLetterVersion,
     IdentityCheck,
     InterviewResult,
+    InterviewState,
     MockInterview,
     NewsItem,
     QuestionSet,
@@ -413,7 +414,7 @@ def interview_delivery(*, interview: MockInterview) -> Delivery:
 
 def question_remaining(*, interview: MockInterview) -> int:
     """Seconds left, by the server's clock, for the question on screen."""
-    if interview.state != "running" or interview.question_shown is None:
+    if interview.state != InterviewState.RUNNING or interview.question_shown is None:
         return interview.seconds
     spent = now() - interview.question_shown.timestamp()
     return max(0, round(interview.seconds - spent))
@@ -496,7 +497,7 @@ def practice_export(user: AbstractBaseUser) -> dict[str, list[dict[str, object]]
 
 def question_on_screen(*, interview: MockInterview) -> str:
     """The text of the question to answer now ("" before the start and after the last)."""
-    if interview.state != "running":
+    if interview.state != InterviewState.RUNNING:
         return ""
     question = interview.questions.filter(order=interview.current + 1).first()
     return question.question if question else ""

@@ -264,3 +264,14 @@ def test_nobody_else_sees_a_letter_or_its_answers(client: Client) -> None:
     assert other.post(f"/coach/sets/{question_set.pk}/answers/0/", {"text": "x"}).status_code == 404
     assert other.post(f"/coach/letters/{letter.pk}/delete/").status_code == 404
     assert CoverLetter.objects.filter(pk=letter.pk).exists()
+
+
+def test_a_content_length_that_is_not_a_number_is_refused_not_a_server_error(
+    client: Client,
+) -> None:
+    question_set = ask(client, write_letter(client))
+    response = client.post(
+        f"/coach/sets/{question_set.pk}/answers/0/", {"text": "답"}, CONTENT_LENGTH="12abc"
+    )
+    assert response.status_code == 413 and response.json()["code"] == "answer_too_long"
+    assert not Answer.objects.exists()

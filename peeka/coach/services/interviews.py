@@ -22,7 +22,6 @@ from django.db import transaction
 from peeka.accounts.models import User
 from peeka.coach import selectors
 from peeka.coach.models import (
-    ANSWER_MAX,
     INTERVIEW_QUESTIONS_MAX,
     INTERVIEW_SECONDS,
     CheckMoment,
@@ -33,7 +32,13 @@ from peeka.coach.models import (
     QuestionSet,
 )
 from peeka.coach.services import feedback_give, provider
-from peeka.coach.services.practice import PracticeError, llm_failed, set_language
+from peeka.coach.services.practice import (
+    PracticeError,
+    answer_length_check,
+    llm_failed,
+    owned,
+    set_language,
+)
 from peeka.errors import gettext_noop
 from peeka.faces import flows
 from peeka.faces.flows import FaceCheck
@@ -67,7 +72,7 @@ def interview_create(
     *, user: User, question_set: QuestionSet, indexes: Sequence[int], seconds: int
 ) -> MockInterview:
     """A mock interview over questions `indexes` of the set (in that order), `seconds` each."""
-    _own(user, question_set.owner_id)
+    owned(user, question_set.owner_id)
     chosen = list(dict.fromkeys(indexes))
     if not 1 <= len(chosen) <= INTERVIEW_QUESTIONS_MAX:
         raise PracticeError(
@@ -145,7 +150,7 @@ def interview_start_step(
 def interview_begin(*, user: User, interview: MockInterview) -> MockInterview:
     """The first question is shown now (a second call changes nothing). A candidate whose
     face could not be checked may practise all the same: the report says it is unverified."""
-    _own(user, interview.owner_id)
+    owned(user, interview.owner_id)
     with transaction.atomic():
         locked = MockInterview.objects.select_for_update().get(pk=interview.pk)
         if locked.state == InterviewState.READY:
@@ -171,7 +176,7 @@ def interview_presence(
     matched to the account holder, and their delivery signals added to the interview's
     totals. Throttled checks raise `ThrottledError` (audited by the flow); frames that are not
     pictures raise their `ImageError` (audited, but no check of the interview)."""
-    _own(user, interview.owner_id)
+    owned(user, interview.owner_id)
     if interview.state != InterviewState.RUNNING:
         raise PracticeError(
             gettext_noop("This interview is not going on."), code="interview_not_running"
@@ -212,14 +217,8 @@ def interview_answer(
     """The answer to the question on screen (`order`, from 1), timed by the server from when
     it was shown; the next question is shown now. An answer past its time is kept and marked
     as late in the report."""
-    _own(user, interview.owner_id)
-    if len(text) > ANSWER_MAX:
-        raise PracticeError(
-            gettext_noop("An answer has at most %(count)d characters; this one has %(length)d."),
-            field="text",
-            code="answer_too_long",
-            params={"count": ANSWER_MAX, "length": len(text)},
-        )
+    owned(user, interview.owner_id)
+    answer_length_check(text)
     with transaction.atomic():
         locked = MockInterview.objects.select_for_update().get(pk=interview.pk)
         if locked.state != InterviewState.RUNNING:
@@ -265,7 +264,7 @@ def interview_transcribe(
     "transcribe_interview"). A refused recording or a provider's error is a `PracticeError`
     (a provider that cannot transcribe: "llm_unsupported"). The audio and the text are
     neither stored nor logged."""
-    _own(user, interview.owner_id)
+    owned(user, interview.owner_id)
     if interview.state != InterviewState.RUNNING:
         raise PracticeError(
             gettext_noop("This interview is not going on."), code="interview_not_running"
@@ -297,7 +296,7 @@ def interview_transcribe(
 def interview_finish(*, user: User, interview: MockInterview) -> MockInterview:
     """The interview ends now; each answered question gets the provider's feedback (a
     provider's error is kept per question, with the answer)."""
-    _own(user, interview.owner_id)
+    owned(user, interview.owner_id)
     with transaction.atomic():
         locked = MockInterview.objects.select_for_update().get(pk=interview.pk)
         if locked.state == InterviewState.FINISHED:
@@ -332,13 +331,8 @@ def interview_finish(*, user: User, interview: MockInterview) -> MockInterview:
 
 
 def _ready(user: User, interview: MockInterview) -> None:
-    _own(user, interview.owner_id)
+    owned(user, interview.owner_id)
     if interview.state != InterviewState.READY:
         raise PracticeError(
             gettext_noop("This interview has already begun."), code="interview_started"
         )
-
-
-def _own(user: User, owner_id: int) -> None:
-    if user.pk != owner_id:
-        raise PracticeError(gettext_noop("This is not yours."), code="forbidden")

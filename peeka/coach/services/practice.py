@@ -89,7 +89,7 @@ def letter_create(*, owner: User, content: LetterContent) -> CoverLetter:
 def letter_update(*, user: User, letter: CoverLetter, content: LetterContent) -> bool:
     """Save `content` as the letter's next version; False (nothing written) when it changes
     nothing."""
-    _own(user, letter.owner_id)
+    owned(user, letter.owner_id)
     before = (letter.title, letter.company_name, letter.position, letter.items)
     _fill(letter, content)
     if (letter.title, letter.company_name, letter.position, letter.items) == before:
@@ -104,7 +104,7 @@ def letter_update(*, user: User, letter: CoverLetter, content: LetterContent) ->
 
 def letter_delete(*, user: User, letter: CoverLetter) -> None:
     """The letter, its versions, question sets, answers, feedback and mock interviews."""
-    _own(user, letter.owner_id)
+    owned(user, letter.owner_id)
     letter.delete()
 
 
@@ -175,7 +175,7 @@ def questions_ask(
     """A new question set for the letter as it stands, in `language`. `regenerate` asks for
     questions other than the ones its earlier sets asked. `PracticeError` with the provider's
     code when it cannot answer (nothing is written then)."""
-    _own(user, letter.owner_id)
+    owned(user, letter.owner_id)
     exclude = selectors.letter_questions_asked(letter=letter) if regenerate else ()
     try:
         asked = questions_generate(
@@ -203,9 +203,18 @@ def questions_ask(
 def answer_save(*, user: User, question_set: QuestionSet, index: int, text: str) -> Answer:
     """Keep the answer to question `index` as typed (at most `ANSWER_MAX` characters; an empty
     one is kept too: the candidate cleared it)."""
-    _own(user, question_set.owner_id)
+    owned(user, question_set.owner_id)
     if question_set.question(index) is None:
         raise PracticeError(gettext_noop("No such question."), code="no_such_question")
+    answer_length_check(text)
+    answer, _ = Answer.objects.update_or_create(
+        question_set=question_set, index=index, defaults={"text": text}
+    )
+    return answer
+
+
+def answer_length_check(text: str) -> None:
+    """`PracticeError` ("answer_too_long") for an answer over `ANSWER_MAX` characters."""
     if len(text) > ANSWER_MAX:
         raise PracticeError(
             gettext_noop(
@@ -216,10 +225,6 @@ def answer_save(*, user: User, question_set: QuestionSet, index: int, text: str)
             code="answer_too_long",
             params={"count": ANSWER_MAX, "length": len(text)},
         )
-    answer, _ = Answer.objects.update_or_create(
-        question_set=question_set, index=index, defaults={"text": text}
-    )
-    return answer
 
 
 def set_language(question_set: QuestionSet) -> Language:
@@ -302,6 +307,7 @@ def _keep(answer: Answer, provider_name: str, feedback: Feedback) -> AnswerFeedb
     )
 
 
-def _own(user: User, owner_id: int) -> None:
+def owned(user: User, owner_id: int) -> None:
+    """`PracticeError` ("forbidden") unless `user` owns what `owner_id` names."""
     if user.pk != owner_id:
         raise PracticeError(gettext_noop("This is not yours."), code="forbidden")

@@ -24,7 +24,7 @@ from peeka.coach.forms import InterviewForm
 from peeka.coach.models import ANSWER_MAX, InterviewState, MockInterview
 from peeka.coach.services import interviews
 from peeka.coach.services.practice import PracticeError
-from peeka.coach.views.practice import posted_answer
+from peeka.coach.views.practice import content_length, posted_answer
 from peeka.errors import ImageError
 from peeka.faces.camera import (
     challenge_json,
@@ -40,7 +40,9 @@ from peeka.security.services import ThrottledError
 from peeka.security.wording import localized
 
 PRESENCE_MAX_BYTES = 5 * 1024 * 1024
-"""A check's frames (at most five JPEGs of a webcam picture), refused unread above this."""
+"""A check's frames (at most five JPEGs of a webcam picture): above this, refused from the
+Content-Length before the frames are looked at (the CSRF check has parsed the form by then,
+within the 40 MB request budget, `peeka.web.uploads`)."""
 SPEAKING_PERMISSIONS = "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()"
 """The interview page's Permissions-Policy where answers may be spoken: the site's own
 (`peeka.web.security.PERMISSIONS`, which refuses the microphone everywhere) with this page's
@@ -164,7 +166,7 @@ def interview_begin(request: HttpRequest, interview_id: int) -> JsonResponse:
 def interview_presence(request: HttpRequest, interview_id: int) -> JsonResponse:
     """A check's frames: {"passed": bool} (the page only shows that a check ran)."""
     interview = _interview(request, interview_id)
-    if int(request.headers.get("Content-Length") or 0) > PRESENCE_MAX_BYTES:
+    if content_length(request) > PRESENCE_MAX_BYTES:
         message = gettext("Send at most five camera pictures.")
         return JsonResponse({"code": "too_large", "message": message}, status=413)
     try:
@@ -215,11 +217,11 @@ def interview_transcribe(request: HttpRequest, interview_id: int) -> JsonRespons
     interview is not going on; 429 with Retry-After when throttled; 503 with the provider's
     code ("llm_unsupported" where it cannot transcribe, "llm_timeout", ...)."""
     interview = _interview(request, interview_id)
-    length = request.headers.get("Content-Length") or "0"
-    if not length.isdigit() or int(length) > AUDIO_MAX_BYTES:
+    length = content_length(request)
+    if length > AUDIO_MAX_BYTES:
         message = gettext(interviews.AUDIO_MESSAGES["audio_too_large"])
         return JsonResponse({"code": "too_large", "message": message}, status=413)
-    if int(length) == 0:
+    if length == 0:
         message = gettext(interviews.AUDIO_MESSAGES["audio_empty"])
         return JsonResponse({"code": "audio_empty", "message": message}, status=400)
     # Checked before reading: a form, say, is never parsed here.

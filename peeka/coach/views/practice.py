@@ -40,7 +40,9 @@ from peeka.security.wording import localized
 NDJSON = "application/x-ndjson"
 MAX_ANSWER_BYTES = 16 * 1024
 """An autosave or feedback request's body: 1,000 characters of Korean or Chinese are 3,000
-bytes in UTF-8, percent-encoded at most 9,000; anything longer is refused unread."""
+bytes in UTF-8, percent-encoded at most 9,000; anything longer is refused from its
+Content-Length before the answer is looked at (the CSRF check has parsed the form by then,
+within Django's DATA_UPLOAD_MAX_MEMORY_SIZE)."""
 
 
 def _user(request: HttpRequest) -> User:
@@ -229,10 +231,16 @@ def set_detail(request: HttpRequest, set_id: int) -> HttpResponse:
     return render(request, "coach/set.html", context)
 
 
+def content_length(request: HttpRequest) -> int:
+    """The request's Content-Length; one that is not a number counts as larger than any limit
+    (it is refused, never a 500)."""
+    text = request.headers.get("Content-Length") or "0"
+    return int(text) if text.isdigit() and len(text) < 16 else 2**62
+
+
 def posted_answer(request: HttpRequest) -> str | JsonResponse:
     """The posted answer, or the 400/413 answer to give instead (decided from the length)."""
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_ANSWER_BYTES:
+    if content_length(request) > MAX_ANSWER_BYTES:
         message = gettext("An answer has at most %(count)d characters.") % {"count": ANSWER_MAX}
         return JsonResponse({"code": "answer_too_long", "message": message}, status=413)
     text = request.POST.get("text")
